@@ -21,8 +21,7 @@ WORKDIR /app
 COPY --from=build /app ./
 # The base image sets ASPNETCORE_HTTP_PORTS=8080; `serve` binds its own -addr/-admin-addr, so the
 # default is cleared rather than left to be overridden with a warning.
-ENV ASPNETCORE_HTTP_PORTS= \
-    DOTNET_NOLOGO=1
+ENV ASPNETCORE_HTTP_PORTS=""
 # 2103 is the UID Linkerd's chart gives its controllers; deploy/base runs the pod as the same UID
 # (runAsNonRoot can only be verified by the kubelet for a numeric USER).
 USER 2103:2103
