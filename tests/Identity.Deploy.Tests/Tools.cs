@@ -5,7 +5,11 @@ namespace Identity.Deploy.Tests;
 /// <summary>Locates the repository and runs the external tools the tests render with.</summary>
 internal static class Tools
 {
-    public const string Kubectl = "/usr/bin/kubectl";
+    /// <summary>
+    /// kubectl: $IDENTITY_TEST_KUBECTL when set (also how the skip path is exercised), else
+    /// /usr/bin/kubectl, else the first kubectl on PATH.
+    /// </summary>
+    public static string Kubectl { get; } = FindKubectl();
 
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(1);
 
@@ -67,6 +71,27 @@ internal static class Tools
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
+    }
+
+    private static string FindKubectl()
+    {
+        var configured = Environment.GetEnvironmentVariable("IDENTITY_TEST_KUBECTL");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
+        }
+
+        const string Default = "/usr/bin/kubectl";
+        if (File.Exists(Default))
+        {
+            return Default;
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "kubectl"))
+            .FirstOrDefault(File.Exists);
+        return onPath ?? Default;
     }
 
     private static string FindRepoRoot()
