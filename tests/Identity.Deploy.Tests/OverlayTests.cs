@@ -59,7 +59,10 @@ public sealed class OverlayTests(RenderedDeploy deploy)
         Assert.Empty(OfKind(docs, "RoleBinding"));
         Assert.Single(OfKind(docs, "ClusterRole"));
 
-        var rules = Find(docs, "ClusterRole", "linkerd-linkerd-identity")["rules"]!.AsArray();
+        var role = Find(docs, "ClusterRole", "linkerd-linkerd-identity");
+        // An aggregation rule would let other roles' rules flow into this one.
+        Assert.Null(role["aggregationRule"]);
+        var rules = role["rules"]!.AsArray();
         var granted = rules
             .SelectMany(rule =>
             {
