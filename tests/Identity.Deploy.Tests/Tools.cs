@@ -1,0 +1,109 @@
+using System.Diagnostics;
+
+namespace Identity.Deploy.Tests;
+
+/// <summary>Locates the repository and runs the external tools the tests render with.</summary>
+internal static class Tools
+{
+    /// <summary>
+    /// kubectl: $IDENTITY_TEST_KUBECTL when set (also how the skip path is exercised), else
+    /// /usr/bin/kubectl, else the first kubectl on PATH.
+    /// </summary>
+    public static string Kubectl { get; } = FindKubectl();
+
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>The folder holding Identity.sln, found by walking up from the test binaries.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string DeployDir => Path.Combine(RepoRoot, "deploy");
+
+    public static bool HasKubectl => File.Exists(Kubectl);
+
+    /// <summary>Runs a tool to completion; returns its exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(
+        string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)
+            ?? throw new InvalidOperationException($"could not start {fileName}");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ToolTimeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>`kubectl kustomize DIR`; fails the test with kubectl's stderr when rendering fails.</summary>
+    public static async Task<string> KustomizeAsync(string directory, CancellationToken cancellationToken)
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(Kubectl, ["kustomize", directory], cancellationToken);
+        Assert.True(exitCode == 0, $"kubectl kustomize {directory} exited {exitCode}: {stderr}");
+        return stdout;
+    }
+
+    public static void CopyDirectory(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static string FindKubectl()
+    {
+        var configured = Environment.GetEnvironmentVariable("IDENTITY_TEST_KUBECTL");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
+        }
+
+        const string Default = "/usr/bin/kubectl";
+        if (File.Exists(Default))
+        {
+            return Default;
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "kubectl"))
+            .FirstOrDefault(File.Exists);
+        return onPath ?? Default;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"Identity.sln not found above {AppContext.BaseDirectory}");
+    }
+}
