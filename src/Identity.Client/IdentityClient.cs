@@ -275,7 +275,7 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
                 throw new CertifyException(CertifyFailureReason.KeyMismatch, "the leaf certificate does not certify this client's key");
             }
 
-            var result = _verifier.Verify(leaf, intermediates, now, [ChainVerifier.ServerAuthOid, ChainVerifier.ClientAuthOid], _options.LocalIdentity, "leaf certificate");
+            var result = _verifier.Verify(leaf, intermediates, now, [ChainVerifier.ServerAuthOid, ChainVerifier.ClientAuthOid], _options.LocalIdentity, "leaf");
             if (!result.Succeeded)
             {
                 var reason = result.Failure is VerificationFailure.IdentityMismatch or VerificationFailure.NoIdentity

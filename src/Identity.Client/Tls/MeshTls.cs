@@ -165,7 +165,7 @@ public sealed class MeshTls
             // SslStream puts the certificates the peer sent after its leaf into the chain's ExtraStore;
             // those are the only intermediates we use (anchors come from our own bundle).
             var sent = chain?.ChainPolicy.ExtraStore.Where(c => !c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)).ToArray() ?? [];
-            result = _verifier.Verify(leaf, sent, _time.GetUtcNow(), [usage], expectedIdentity, "peer certificate");
+            result = _verifier.Verify(leaf, sent, _time.GetUtcNow(), [usage], expectedIdentity, "peer");
         }
 
         Results.AddOrUpdate(sender, result);

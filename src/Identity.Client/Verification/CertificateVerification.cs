@@ -75,6 +75,7 @@ internal sealed class ChainVerifier
     /// <summary>
     /// Verifies <paramref name="leaf"/> up to an anchor at <paramref name="now"/> for every usage in <paramref name="usages"/>,
     /// then, when <paramref name="expectedIdentity"/> is set, that it is among the leaf's DNS SANs.
+    /// <paramref name="subject"/> ("peer", "leaf") starts every message.
     /// </summary>
     public CertificateVerificationResult Verify(
         X509Certificate2 leaf,
@@ -112,13 +113,13 @@ internal sealed class ChainVerifier
         var root = chain.ChainElements[^1].Certificate;
         if (!_anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span)))
         {
-            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} does not chain to the trust anchors");
+            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors");
         }
 
         var names = GetDnsNames(leaf);
         if (names.Count == 0)
         {
-            return CertificateVerificationResult.Fail(VerificationFailure.NoIdentity, $"{subject} has no DNS SAN naming an identity");
+            return CertificateVerificationResult.Fail(VerificationFailure.NoIdentity, $"{subject} certificate has no DNS SAN naming an identity");
         }
 
         if (expectedIdentity is not null && !names.Contains(expectedIdentity, StringComparer.OrdinalIgnoreCase))
@@ -145,7 +146,7 @@ internal sealed class ChainVerifier
             foreach (var element in chain.ChainElements)
             {
                 var c = element.Certificate;
-                var which = ReferenceEquals(c, leaf) || c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span) ? subject : $"{subject} chain element '{c.Subject}'";
+                var which = c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span) ? subject + " certificate" : $"{subject} chain certificate '{c.Subject}'";
                 if (now.UtcDateTime > c.NotAfter.ToUniversalTime())
                 {
                     return CertificateVerificationResult.Fail(VerificationFailure.Expired, $"{which} expired at {c.NotAfter.ToUniversalTime():O}");
@@ -157,21 +158,21 @@ internal sealed class ChainVerifier
                 }
             }
 
-            return CertificateVerificationResult.Fail(VerificationFailure.Expired, $"{subject} is outside its validity period");
+            return CertificateVerificationResult.Fail(VerificationFailure.Expired, $"{subject} certificate is outside its validity period");
         }
 
         const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain;
         if ((all & untrusted) != 0)
         {
-            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} does not chain to the trust anchors");
+            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors");
         }
 
         if ((all & (X509ChainStatusFlags.NotValidForUsage | X509ChainStatusFlags.InvalidExtension)) != 0)
         {
-            return CertificateVerificationResult.Fail(VerificationFailure.WrongKeyUsage, $"{subject} is not valid for the required usage (serverAuth/clientAuth): {Describe(chain)}");
+            return CertificateVerificationResult.Fail(VerificationFailure.WrongKeyUsage, $"{subject} certificate is not valid for the required usage (serverAuth/clientAuth): {Describe(chain)}");
         }
 
-        return CertificateVerificationResult.Fail(VerificationFailure.InvalidChain, $"{subject} chain is invalid: {Describe(chain)}");
+        return CertificateVerificationResult.Fail(VerificationFailure.InvalidChain, $"{subject} certificate chain is invalid: {Describe(chain)}");
     }
 
     private static string Describe(X509Chain chain) =>
