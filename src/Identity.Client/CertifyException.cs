@@ -12,6 +12,9 @@ public enum CertifyFailureReason
     /// <summary>The identity service answered with a gRPC error (or could not be reached).</summary>
     ServerError,
 
+    /// <summary>The identity service's TLS certificate was refused (foreign root, wrong identity, expired); the message says which.</summary>
+    ServerNotTrusted,
+
     /// <summary>The call did not finish within <see cref="IdentityClientOptions.CallTimeout"/>.</summary>
     DeadlineExceeded,
 

@@ -213,6 +213,10 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
             {
                 throw new CertifyException(CertifyFailureReason.DeadlineExceeded, $"Certify did not complete within {_options.CallTimeout}", ex);
             }
+            catch (RpcException ex) when (FindAuthenticationFailure(ex) is { } tlsFailure)
+            {
+                throw new CertifyException(CertifyFailureReason.ServerNotTrusted, $"identity service refused: {tlsFailure.Message}", ex);
+            }
             catch (RpcException ex)
             {
                 var reason = ex.StatusCode == StatusCode.DeadlineExceeded ? CertifyFailureReason.DeadlineExceeded : CertifyFailureReason.ServerError;
@@ -225,6 +229,19 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
         }
 
         return Accept(response, _time.GetUtcNow());
+    }
+
+    private static AuthenticationException? FindAuthenticationFailure(RpcException ex)
+    {
+        for (Exception? e = ex.Status.DebugException ?? ex.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is AuthenticationException authentication)
+            {
+                return authentication;
+            }
+        }
+
+        return null;
     }
 
     private async Task<byte[]> ReadTokenAsync(CancellationToken cancellationToken)
@@ -397,7 +414,8 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
         if (address.Scheme == Uri.UriSchemeHttps)
         {
             // TLS is done here rather than by the handler: the handler insists on ALPN "h2", while Linkerd's control
-            // plane (a proxy terminating TLS) negotiates none. We offer h2 but speak HTTP/2 with prior knowledge either way.
+            // plane (a proxy terminating TLS) negotiates none. We offer h2 but speak HTTP/2 with prior knowledge either
+            // way, so requests carry :scheme http; a Kestrel server terminating TLS itself needs AllowAlternateSchemes.
             var serverTls = new MeshTls(this, _verifier.Anchors, _time, _logger);
             handler.ConnectCallback = async (context, ct) =>
             {
@@ -408,7 +426,7 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
                     var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
                     var tls = serverTls.CreateClientOptions(_options.ServerIdentity!);
                     tls.ApplicationProtocols = [SslApplicationProtocol.Http2];
-                    await ssl.AuthenticateAsClientAsync(tls, ct).ConfigureAwait(false);
+                    await MeshTls.AuthenticateAsClientCoreAsync(ssl, tls, ct).ConfigureAwait(false);
                     return ssl;
                 }
                 catch

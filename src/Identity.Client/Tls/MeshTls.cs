@@ -113,12 +113,15 @@ public sealed class MeshTls
     /// Authenticates as client and returns the verified peer. On refusal throws <see cref="AuthenticationException"/>
     /// whose message is the precise reason.
     /// </summary>
-    public async Task<CertificateVerificationResult> AuthenticateAsClientAsync(SslStream stream, string expectedPeerIdentity, CancellationToken cancellationToken = default)
+    public Task<CertificateVerificationResult> AuthenticateAsClientAsync(SslStream stream, string expectedPeerIdentity, CancellationToken cancellationToken = default) =>
+        AuthenticateAsClientCoreAsync(stream, CreateClientOptions(expectedPeerIdentity), cancellationToken);
+
+    internal static async Task<CertificateVerificationResult> AuthenticateAsClientCoreAsync(SslStream stream, SslClientAuthenticationOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         try
         {
-            await stream.AuthenticateAsClientAsync(CreateClientOptions(expectedPeerIdentity), cancellationToken).ConfigureAwait(false);
+            await stream.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
         }
         catch (AuthenticationException ex) when (GetPeerVerification(stream) is { Succeeded: false } failed)
         {

@@ -55,11 +55,16 @@ internal sealed class FakeIdentityServer : IdentityGrpc.IdentityBase, IAsyncDisp
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            listen.Protocols = HttpProtocols.Http2;
-            configureListen?.Invoke(listen);
-        }));
+            // The client speaks HTTP/2 with prior knowledge over its own TLS stream, hence :scheme http on a TLS socket.
+            k.AllowAlternateSchemes = true;
+            k.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                configureListen?.Invoke(listen);
+            });
+        });
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(this);
         _app = builder.Build();

@@ -9,6 +9,7 @@ internal sealed class Harness : IAsyncDisposable
     public const string LocalIdentity = "web.emojivoto.serviceaccount.identity.linkerd.cluster.local";
 
     private readonly List<IdentityClient> _clients = [];
+    private readonly List<IDisposable> _owned = [];
 
     private Harness(DateTimeOffset start)
     {
@@ -31,13 +32,22 @@ internal sealed class Harness : IAsyncDisposable
 
     public string TokenFile { get; }
 
-    public static async Task<Harness> StartAsync()
+    /// <summary>Starts the fake service: h2c, or TLS when <paramref name="tls"/> configures the Kestrel endpoint.</summary>
+    public static async Task<Harness> StartAsync(Func<Harness, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>>? tls = null)
     {
         // Whole seconds, because certificate times have second precision.
         var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var harness = new Harness(now);
-        await harness.Server.StartAsync();
+        await harness.Server.StartAsync(tls?.Invoke(harness));
         return harness;
+    }
+
+    /// <summary>Disposes <paramref name="item"/> with the harness.</summary>
+    public T Track<T>(T item)
+        where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
     }
 
     public IdentityClientOptions Options(Action<IdentityClientOptions>? tweak = null)
@@ -84,6 +94,11 @@ internal sealed class Harness : IAsyncDisposable
         }
 
         await Server.DisposeAsync();
+        foreach (var o in _owned)
+        {
+            o.Dispose();
+        }
+
         Issuer.Dispose();
         Root.Dispose();
         Dir.Dispose();
