@@ -371,8 +371,9 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
             {
                 return;
             }
-            catch (Exception ex) when (ex is CertifyException or RpcException or HttpRequestException or IOException or AuthenticationException or SocketException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, the loop must live on: a dead loop means a silent expiry later.
                 failures++;
                 var now = _time.GetUtcNow();
                 var current = Current;
