@@ -33,6 +33,12 @@ public enum CertifyFailureReason
     /// <summary>The chain does not verify against the trust anchors with serverAuth and clientAuth.</summary>
     UntrustedChain,
 
+    /// <summary>The leaf (or a chain certificate) is not valid at the client's time: expired, or not yet valid (clock skew).</summary>
+    NotTimeValid,
+
+    /// <summary>The chain does not allow both serverAuth and clientAuth, which mesh peers require.</summary>
+    WrongKeyUsage,
+
     /// <summary>The leaf's DNS SAN is not the local identity.</summary>
     IdentityMismatch,
 }

@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -121,6 +123,43 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
     /// <summary>Completes with the first credentials (immediately when there already are some).</summary>
     public Task<WorkloadCredentials> WaitForCredentialsAsync(CancellationToken cancellationToken = default) =>
         _first.Task.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Yields the current credentials (if any), then every new snapshot until <paramref name="cancellationToken"/> fires.
+    /// A slow consumer skips intermediate snapshots and always sees the latest.
+    /// </summary>
+    public async IAsyncEnumerable<WorkloadCredentials> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateBounded<WorkloadCredentials>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        void OnChanged(object? sender, CredentialsChangedEventArgs e) => channel.Writer.TryWrite(e.Credentials);
+        CredentialsChanged += OnChanged;
+        try
+        {
+            if (Current is { } current)
+            {
+                channel.Writer.TryWrite(current);
+            }
+
+            while (true)
+            {
+                WorkloadCredentials next;
+                try
+                {
+                    next = await channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    yield break;
+                }
+
+                yield return next;
+            }
+        }
+        finally
+        {
+            CredentialsChanged -= OnChanged;
+        }
+    }
 
     /// <summary>Mesh TLS option factories that present this client's current credentials and verify peers against its anchors.</summary>
     public MeshTls CreateMeshTls(ILogger? logger = null) => new(this, _verifier.Anchors, _time, logger ?? _logger);
@@ -295,9 +334,13 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
             var result = _verifier.Verify(leaf, intermediates, now, [ChainVerifier.ServerAuthOid, ChainVerifier.ClientAuthOid], _options.LocalIdentity, "leaf");
             if (!result.Succeeded)
             {
-                var reason = result.Failure is VerificationFailure.IdentityMismatch or VerificationFailure.NoIdentity
-                    ? CertifyFailureReason.IdentityMismatch
-                    : CertifyFailureReason.UntrustedChain;
+                var reason = result.Failure switch
+                {
+                    VerificationFailure.IdentityMismatch or VerificationFailure.NoIdentity => CertifyFailureReason.IdentityMismatch,
+                    VerificationFailure.Expired or VerificationFailure.NotYetValid => CertifyFailureReason.NotTimeValid,
+                    VerificationFailure.WrongKeyUsage => CertifyFailureReason.WrongKeyUsage,
+                    _ => CertifyFailureReason.UntrustedChain,
+                };
                 throw new CertifyException(reason, result.Message);
             }
 
@@ -467,8 +510,9 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
             return;
         }
 
+        // Stopping is prompt (the loop only waits on cancellable timers and calls), so blocking here is bounded.
+        StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         _disposed = true;
-        _loopCts?.Cancel();
         _channel.Dispose();
         _metrics.Dispose();
         _gate.Dispose();

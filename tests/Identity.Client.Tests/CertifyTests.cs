@@ -128,6 +128,46 @@ public sealed class CertifyTests
     }
 
     [Fact]
+    public async Task Leaf_not_yet_valid_on_our_clock_is_refused()
+    {
+        await using var h = await Harness.StartAsync();
+        var client = h.CreateClient();
+        h.Server.Behavior = (r, _) =>
+        {
+            // The server's clock is an hour ahead (issue #6427: CertNotValidYet on the proxy).
+            var ahead = h.Time.GetUtcNow().AddHours(1);
+            using var leaf = h.Issuer.SignCsr(r.CertificateSigningRequest.ToByteArray(), ahead, ahead.AddHours(24));
+            var response = h.Server.Sign(r, TimeSpan.FromSeconds(100));
+            response.LeafCertificate = Google.Protobuf.ByteString.CopyFrom(leaf.RawData);
+            response.ValidUntil = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(ahead.AddHours(24));
+            return Task.FromResult(response);
+        };
+
+        var ex = await Assert.ThrowsAsync<CertifyException>(() => client.CertifyAsync(Ct));
+
+        Assert.Equal(CertifyFailureReason.NotTimeValid, ex.Reason);
+        Assert.StartsWith("leaf certificate is not valid before ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_yields_the_current_then_every_new_snapshot()
+    {
+        await using var h = await Harness.StartAsync();
+        var client = h.CreateClient();
+        var first = await client.CertifyAsync(Ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await using var watch = client.WatchAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Same(first, watch.Current);
+        var second = await client.CertifyAsync(Ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Same(second, watch.Current);
+        await cts.CancelAsync();
+        Assert.False(await watch.MoveNextAsync());
+    }
+
+    [Fact]
     public async Task Wrong_SAN_is_refused()
     {
         await using var h = await Harness.StartAsync();
