@@ -13,4 +13,11 @@ public sealed record CertificateTemplate(
     IReadOnlyList<string> Sans,
     byte[] SubjectPublicKeyInfo,
     DateTimeOffset NotBefore,
-    DateTimeOffset NotAfter);
+    DateTimeOffset NotAfter)
+{
+    /// <summary>
+    /// Already-classified SANs (e.g. copied from a CSR), used instead of classifying <see cref="Sans"/> so that
+    /// a DNS name such as <c>host:8080</c> keeps its type.
+    /// </summary>
+    public SubjectAlternativeNames? ExactSans { get; init; }
+}

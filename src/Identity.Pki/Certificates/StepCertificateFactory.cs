@@ -84,7 +84,7 @@ public static class StepCertificateFactory
 
         if (!isCa)
         {
-            var sans = SubjectAlternativeNames.Classify(template.Sans.Count > 0 ? template.Sans : [template.Subject]);
+            var sans = template.ExactSans ?? SubjectAlternativeNames.Classify(template.Sans.Count > 0 ? template.Sans : [template.Subject]);
             if (!sans.IsEmpty)
             {
                 extensions.Add(new X509Extension(Oids.SubjectAltName, sans.Encode(), critical: false));
