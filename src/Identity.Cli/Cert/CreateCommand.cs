@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography.X509Certificates;
 using Identity.Pki;
 using Identity.Pki.Certificates;
 using Identity.Pki.Files;
@@ -122,10 +121,14 @@ internal static class CreateCommand
             throw CertCli.Usage("flag '--no-password' is incompatible with flag '--password-file'");
         }
 
-        var spec = existingKeyPath is null ? KeyOptions.Spec(p, o.Kty, o.Crv, o.Size) : null;
+        KeySpec? spec = null;
         if (existingKeyPath is not null)
         {
             KeyOptions.RejectWithKey(p, o.Kty, o.Crv, o.Size);
+        }
+        else
+        {
+            spec = KeyOptions.Spec(p, o.Kty, o.Crv, o.Size);
         }
 
         // step prompts for the key password on the TTY; we never prompt, so the choice must be explicit.
@@ -141,13 +144,12 @@ internal static class CreateCommand
         var keyPassword = passwordFile is null ? null : InputFiles.ReadPassword(passwordFile);
 
         // Everything that can be checked is checked before the first file is written.
-        X509Certificate2? caCert = null;
-        PrivateKey? caKey = null;
-        if (!csr && !profile.IsSelfSigned())
+        var needsCa = !csr && !profile.IsSelfSigned();
+        using var caCert = needsCa ? CertificatePem.ReadSingle(InputFiles.Read(caPath!), caPath!) : null;
+        using var caKey = needsCa ? KeyOptions.LoadKey(caKeyPath!, p.GetValue(o.CaPasswordFile), "--ca-password-file") : null;
+        if (needsCa)
         {
-            caCert = CertificatePem.ReadSingle(InputFiles.Read(caPath!), caPath!);
-            caKey = KeyOptions.LoadKey(caKeyPath!, p.GetValue(o.CaPasswordFile), "--ca-password-file");
-            IssuerValidation.EnsureCanIssue(caCert, caKey, profile, time.GetUtcNow(), caPath!, caKeyPath!);
+            IssuerValidation.EnsureCanIssue(caCert!, caKey!, profile, time.GetUtcNow(), caPath!, caKeyPath!);
         }
 
         using var key = existingKeyPath is not null
@@ -166,7 +168,6 @@ internal static class CreateCommand
             output = CertificatePem.Write(certificate) + (bundle ? CertificatePem.Write(caCert!) : string.Empty);
         }
 
-        caKey?.Dispose();
         var keyPem = writesKey ? PrivateKeyPem.Write(key, keyPassword) : null;
         OutputFiles.WriteKeyThenCertificate(keyPath, keyPem, crtPath, output, force);
 
