@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
 using Identity.Pki;
 using Identity.Pki.Certificates;
 using Identity.Pki.Files;
+using Identity.Pki.Keys;
 using Identity.Pki.Time;
 
 namespace Identity.Cli.Cert;
@@ -48,6 +50,14 @@ internal static class SignCommand
             if (request.CommonName.Length == 0 && request.Sans.IsEmpty)
             {
                 throw new PkiException($"{csrPath} has neither a common name nor subject alternative names");
+            }
+
+            using (var requested = PublicKey.CreateFromSubjectPublicKeyInfo(request.SubjectPublicKeyInfo, out int _).GetRSAPublicKey())
+            {
+                if (requested is { KeySize: < KeySpec.MinRsaBits })
+                {
+                    throw new PkiException($"{csrPath}: the size of the RSA key should be at least 2048 bits");
+                }
             }
 
             using var caCert = CertificatePem.ReadSingle(InputFiles.Read(caPath), caPath);

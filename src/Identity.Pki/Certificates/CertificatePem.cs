@@ -21,6 +21,11 @@ public static class CertificatePem
         }
 
         var blocks = PemCodec.Decode(Encoding.ASCII.GetString(data), source);
+        if (blocks.Count == 0)
+        {
+            throw new PkiException($"error decoding {source}: no PEM block found");
+        }
+
         if (blocks.Count > 1)
         {
             throw new PkiException($"error decoding {source}: contains more than one PEM encoded block");

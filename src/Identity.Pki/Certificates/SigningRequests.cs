@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -45,11 +46,54 @@ public static class SigningRequests
         if (PemCodec.LooksLikePem(data))
         {
             var blocks = PemCodec.Decode(Encoding.ASCII.GetString(data), source);
+            if (blocks.Count == 0)
+            {
+                throw new PkiException($"error decoding {source}: no PEM block found");
+            }
+
             var block = blocks.FirstOrDefault(b => b.Label is PemLabels.CertificateRequest or "NEW CERTIFICATE REQUEST")
                 ?? throw new PkiException($"error decoding {source}: unsupported PEM block type '{blocks[0].Label}' (expected CERTIFICATE REQUEST)");
             der = block.Der;
         }
 
+        return SpkiAlgorithm(der, source) == Oids.Ed25519 ? ReadWithBouncyCastle(der, source) : ReadWithPlatform(der, source);
+    }
+
+    // EC and RSA requests: the platform parser verifies the signature (no SkipSignatureValidation flag).
+    private static SigningRequest ReadWithPlatform(byte[] der, string source)
+    {
+        CertificateRequest request;
+        try
+        {
+            request = CertificateRequest.LoadSigningRequest(
+                der,
+                HashAlgorithmName.SHA256,
+                CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions,
+                RSASignaturePadding.Pkcs1);
+        }
+        catch (CryptographicException e)
+        {
+            throw new PkiException($"error verifying {source}: the certificate signing request signature is not valid or the request is malformed", e);
+        }
+
+        var sans = new SubjectAlternativeNames([], [], [], []);
+        foreach (var extension in request.CertificateExtensions)
+        {
+            if (extension.Oid?.Value == Oids.SubjectAltName)
+            {
+                sans = SubjectAlternativeNames.Decode(extension.RawData);
+            }
+        }
+
+        return new SigningRequest(
+            request.SubjectName.GetSingleElementValue(Oids.CommonName) ?? string.Empty,
+            sans,
+            request.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    // The BCL cannot verify Ed25519 signatures; BouncyCastle can.
+    private static SigningRequest ReadWithBouncyCastle(byte[] der, string source)
+    {
         Pkcs10CertificationRequest request;
         try
         {
@@ -60,8 +104,6 @@ public static class SigningRequests
             throw new PkiException($"error parsing {source}: not a valid certificate signing request", e);
         }
 
-        // BouncyCastle verifies every algorithm step can produce, Ed25519 included, which the BCL's
-        // CertificateRequest.LoadSigningRequest cannot.
         bool valid;
         try
         {
@@ -78,19 +120,30 @@ public static class SigningRequests
         }
 
         var info = request.GetCertificationRequestInfo();
-        var spki = info.SubjectPublicKeyInfo.GetDerEncoded();
         var subject = new X500DistinguishedName(info.Subject.GetDerEncoded());
-        var commonName = subject.GetSingleElementValue(Oids.CommonName) ?? string.Empty;
-
         var sans = new SubjectAlternativeNames([], [], [], []);
-        var extensions = request.GetRequestedExtensions();
-        var sanExtension = extensions?.GetExtension(Org.BouncyCastle.Asn1.X509.X509Extensions.SubjectAlternativeName);
+        var sanExtension = request.GetRequestedExtensions()?.GetExtension(Org.BouncyCastle.Asn1.X509.X509Extensions.SubjectAlternativeName);
         if (sanExtension is not null)
         {
             sans = SubjectAlternativeNames.Decode(sanExtension.Value.GetOctets());
         }
 
-        return new SigningRequest(commonName, sans, spki);
+        return new SigningRequest(subject.GetSingleElementValue(Oids.CommonName) ?? string.Empty, sans, info.SubjectPublicKeyInfo.GetDerEncoded());
+    }
+
+    private static string SpkiAlgorithm(byte[] der, string source)
+    {
+        try
+        {
+            var info = new AsnReader(der, AsnEncodingRules.DER).ReadSequence().ReadSequence();
+            _ = info.ReadInteger();
+            _ = info.ReadEncodedValue();
+            return info.ReadSequence().ReadSequence().ReadObjectIdentifier();
+        }
+        catch (AsnContentException e)
+        {
+            throw new PkiException($"error parsing {source}: not a valid certificate signing request", e);
+        }
     }
 
     private static string? GetSingleElementValue(this X500DistinguishedName name, string oid)

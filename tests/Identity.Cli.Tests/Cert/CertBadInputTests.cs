@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Cli.Tests.Cert.Support;
 
@@ -67,6 +68,8 @@ public sealed class CertBadInputTests
         { "sign: issuer not a CA", "cert sign {d}/good.csr {d}/leaf.crt {d}/leaf.key", "{d}/leaf.crt is not a CA certificate" },
         { "sign: wrong issuer password", "cert sign {d}/good.csr {d}/enc.crt {d}/enc.key --password-file {d}/wrong.txt", "error decrypting {d}/enc.key: incorrect password" },
         { "sign: profile other than leaf", "cert sign {d}/good.csr {d}/root.crt {d}/root.key --profile root-ca", "invalid value 'root-ca' for flag '--profile'; options are leaf" },
+        { "sign: RSA 1024 key in CSR", "cert sign {d}/rsa1024.csr {d}/root.crt {d}/root.key", "{d}/rsa1024.csr: the size of the RSA key should be at least 2048 bits" },
+        { "--ca PEM without END line", "cert create x {d}/out.crt {d}/out.key --ca {d}/truncated.crt --ca-key {d}/root.key " + Ok, "error decoding {d}/truncated.crt: PEM block 'CERTIFICATE' has no END line" },
         { "bundle: missing CA", "cert bundle {d}/leaf.crt {d}/nope.crt {d}/out.crt", "open {d}/nope.crt: no such file or directory" },
         { "bundle: output exists without -f", "cert bundle {d}/leaf.crt {d}/issuer.crt {d}/existing.crt", "{d}/existing.crt already exists: use --force to overwrite it" },
         { "bundle: garbage input", "cert bundle {d}/garbage.crt {d}/issuer.crt {d}/out.crt", "PEM block 'CERTIFICATE' is not valid base64" },
@@ -109,6 +112,13 @@ public sealed class CertBadInputTests
         File.WriteAllText(d["existing.key"], "keep me too\n");
         File.WriteAllText(d["chain.crt"], File.ReadAllText(d["issuer.crt"]) + File.ReadAllText(d["root.crt"]));
         CertCli.RunOk("cert", "create", "csr.example", d["good.csr"], d["good-csr.key"], "--csr", ok, "--insecure");
+
+        File.WriteAllText(d["truncated.crt"], string.Join('\n', File.ReadAllText(d["root.crt"]).Split('\n').SkipLast(2)));
+        using (var rsa = RSA.Create(1024))
+        {
+            var request = new CertificateRequest("CN=small", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            File.WriteAllText(d["rsa1024.csr"], request.CreateSigningRequestPem());
+        }
 
         // Flip one bit inside the CSR's subject so the signature no longer verifies.
         var pem = File.ReadAllText(d["good.csr"]);

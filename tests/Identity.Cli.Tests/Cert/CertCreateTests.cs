@@ -164,6 +164,47 @@ public sealed class CertCreateTests
     }
 
     [Fact]
+    public void Sign_accepts_an_ed25519_csr_and_an_rsa_csr()
+    {
+        using var dir = new WorkDir();
+        CertCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--kty", "OKP", "--no-password", Insecure);
+        CertCli.RunOk("cert", "create", "ed.example.com", dir["ed.csr"], dir["ed.key"], "--csr", "--kty", "OKP", "--no-password", Insecure);
+        CertCli.RunOk("cert", "create", "rsa.example.com", dir["rsa.csr"], dir["rsa.key"], "--csr", "--kty", "RSA", "--no-password", Insecure);
+        foreach (var name in new[] { "ed", "rsa" })
+        {
+            var result = CertCli.RunOk("cert", "sign", dir[name + ".csr"], dir["root.crt"], dir["root.key"]);
+            File.WriteAllText(dir[name + ".crt"], result.Stdout);
+            OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "root.crt", name + ".crt");
+            var text = OpenSslCli.RunOk(dir.Path, "x509", "-in", name + ".crt", "-noout", "-text");
+            Assert.Contains($"DNS:{name}.example.com", text, StringComparison.Ordinal);
+            Assert.Contains("Signature Algorithm: ED25519", text, StringComparison.Ordinal);
+            Assert.Contains(name == "rsa" ? "Digital Signature, Key Encipherment" : "Digital Signature\n", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Validity_uses_the_injected_clock_and_steps_duration_rules()
+    {
+        var now = new DateTimeOffset(2030, 5, 6, 7, 8, 9, 500, TimeSpan.Zero);
+        var root = new System.CommandLine.RootCommand();
+        root.Subcommands.Add(Identity.Cli.Cert.CertCommand.Create(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now)));
+        using var dir = new WorkDir();
+        var error = new StringWriter();
+        var code = root.Parse(["cert", "create", "Root", dir["r.crt"], dir["r.key"], "--profile", "root-ca", "--not-before", "-1h", "--not-after", "2h45m", "--no-password", Insecure])
+            .Invoke(new System.CommandLine.InvocationConfiguration { Output = new StringWriter(), Error = error });
+        Assert.True(code == 0, error.ToString());
+        var cert = X509CertificateLoader.LoadCertificateFromFile(dir["r.crt"]);
+        Assert.Equal(new DateTime(2030, 5, 6, 6, 8, 9, DateTimeKind.Utc), cert.NotBefore.ToUniversalTime());
+        Assert.Equal(new DateTime(2030, 5, 6, 9, 53, 9, DateTimeKind.Utc), cert.NotAfter.ToUniversalTime());
+
+        code = root.Parse(["cert", "create", "Root2", dir["r2.crt"], dir["r2.key"], "--profile", "root-ca", "--not-before", "2031-01-01T00:00:00Z", "--no-password", Insecure])
+            .Invoke(new System.CommandLine.InvocationConfiguration { Output = new StringWriter(), Error = error });
+        Assert.True(code == 0, error.ToString());
+        cert = X509CertificateLoader.LoadCertificateFromFile(dir["r2.crt"]);
+        Assert.Equal(new DateTime(2031, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddHours(87600), cert.NotAfter.ToUniversalTime());
+    }
+
+    [Fact]
     public void Csr_flag_writes_a_request_openssl_verifies()
     {
         using var dir = new WorkDir();

@@ -123,6 +123,15 @@ public sealed class StepProfileStructureTests
     }
 
     [Fact]
+    public void Rsa_keys_have_the_default_size_and_exponent_65537()
+    {
+        using var key = (RsaPrivateKey)PrivateKey.Generate(KeySpec.Rsa());
+        Assert.Equal(2048, key.KeySize);
+        Assert.Equal(new byte[] { 1, 0, 1 }, key.Key.ExportParameters(false).Exponent);
+        Assert.Equal("the size of the RSA key should be at least 2048 bits", Assert.Throws<PkiException>(() => PrivateKey.Generate(KeySpec.Rsa(1024))).Message);
+    }
+
+    [Fact]
     public void Serials_are_random_positive_and_at_most_128_bits()
     {
         var serials = new HashSet<string>();
