@@ -229,6 +229,27 @@ public sealed class CertCreateTests
     }
 
     [Fact]
+    public void Der_inputs_and_our_encrypted_ca_keys_work()
+    {
+        using var dir = new WorkDir();
+        File.WriteAllText(dir["pw.txt"], "ca password\n");
+        CertCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--password-file", dir["pw.txt"]);
+        CertCli.RunOk("cert", "create", "Issuer", dir["issuer.crt"], dir["issuer.key"], "--profile", "intermediate-ca",
+            "--ca", dir["root.crt"], "--ca-key", dir["root.key"], "--ca-password-file", dir["pw.txt"], "--password-file", dir["pw.txt"]);
+        OpenSslCli.RunOk(dir.Path, "x509", "-in", "issuer.crt", "-outform", "DER", "-out", "issuer.der");
+        OpenSslCli.RunOk(dir.Path, "pkcs8", "-topk8", "-nocrypt", "-in", "issuer.key", "-passin", "file:pw.txt", "-outform", "DER", "-out", "issuer-key.der");
+        OpenSslCli.RunOk(dir.Path, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "c.key",
+            "-subj", "/CN=der.example.com", "-outform", "DER", "-out", "req.der");
+
+        CertCli.RunOk("cert", "create", "leaf.example.com", dir["leaf.crt"], dir["leaf.key"], "--ca", dir["issuer.der"], "--ca-key", dir["issuer-key.der"], "--no-password", Insecure);
+        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf.crt");
+        var signed = CertCli.RunOk("cert", "sign", dir["req.der"], dir["issuer.der"], dir["issuer-key.der"]);
+        File.WriteAllText(dir["signed.crt"], signed.Stdout);
+        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "signed.crt");
+        Assert.Contains("DNS:der.example.com", OpenSslCli.RunOk(dir.Path, "x509", "-in", "signed.crt", "-noout", "-ext", "subjectAltName"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Force_overwrites_existing_files()
     {
         using var dir = new WorkDir();
