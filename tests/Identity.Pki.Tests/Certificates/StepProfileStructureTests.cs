@@ -132,6 +132,25 @@ public sealed class StepProfileStructureTests
     }
 
     [Fact]
+    public void Validity_is_utctime_until_2049_and_generalizedtime_from_2050_with_whole_seconds()
+    {
+        using var key = PrivateKey.Generate(KeySpec.Default);
+        var notBefore = new DateTimeOffset(2049, 12, 31, 23, 59, 59, 999, TimeSpan.Zero);
+        using var cert = StepCertificateFactory.Create(
+            new CertificateTemplate(StepProfile.RootCa, "r", [], key.ExportSubjectPublicKeyInfo(), notBefore, notBefore.AddSeconds(1)), key, null);
+        var tbs = new System.Formats.Asn1.AsnReader(cert.RawData, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence().ReadSequence();
+        tbs.ReadEncodedValue();
+        tbs.ReadInteger();
+        tbs.ReadEncodedValue();
+        tbs.ReadEncodedValue();
+        var validity = tbs.ReadSequence();
+        Assert.Equal(System.Formats.Asn1.UniversalTagNumber.UtcTime, (System.Formats.Asn1.UniversalTagNumber)validity.PeekTag().TagValue);
+        Assert.Equal(new DateTimeOffset(2049, 12, 31, 23, 59, 59, TimeSpan.Zero), validity.ReadUtcTime());
+        Assert.Equal(System.Formats.Asn1.UniversalTagNumber.GeneralizedTime, (System.Formats.Asn1.UniversalTagNumber)validity.PeekTag().TagValue);
+        Assert.Equal(new DateTimeOffset(2050, 1, 1, 0, 0, 0, TimeSpan.Zero), validity.ReadGeneralizedTime());
+    }
+
+    [Fact]
     public void Serials_are_random_positive_and_at_most_128_bits()
     {
         var serials = new HashSet<string>();
