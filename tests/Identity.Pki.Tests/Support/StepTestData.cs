@@ -20,8 +20,6 @@ internal static class StepTestData
         return Directory.Exists(path) ? path : throw new InvalidOperationException("step test data not found at " + path);
     });
 
-    public static string Directory_ => Dir.Value;
-
     public static string PathOf(string name) => Path.Combine(Dir.Value, name);
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(PathOf(name));
