@@ -363,21 +363,27 @@ internal static class CertificateFields
     }
 
     /// <summary>True when the signature verifies with the certificate's own public key.</summary>
-    public static bool SignatureVerifiesWithOwnKey(X509Parts parts)
+    public static bool SignatureVerifiesWithOwnKey(X509Parts parts) => VerifySignature(parts, parts) == true;
+
+    /// <summary>
+    /// Whether <paramref name="subject"/>'s signature verifies with <paramref name="issuer"/>'s public key;
+    /// null when the algorithm is not supported here (e.g. RSA-PSS).
+    /// </summary>
+    public static bool? VerifySignature(X509Parts subject, X509Parts issuer)
     {
         try
         {
-            var data = parts.TbsDer.Span;
-            var signature = parts.Signature.Span;
-            switch (parts.SignatureAlgorithmOid)
+            var data = subject.TbsDer.Span;
+            var signature = subject.Signature.Span;
+            switch (subject.SignatureAlgorithmOid)
             {
                 case "1.2.840.10045.4.3.2":
                 case "1.2.840.10045.4.3.3":
                 case "1.2.840.10045.4.3.4":
                 {
                     using var key = ECDsa.Create();
-                    key.ImportSubjectPublicKeyInfo(parts.SpkiDer.Span, out _);
-                    return key.VerifyData(data, signature, HashFor(parts.SignatureAlgorithmOid), DSASignatureFormat.Rfc3279DerSequence);
+                    key.ImportSubjectPublicKeyInfo(issuer.SpkiDer.Span, out _);
+                    return key.VerifyData(data, signature, HashFor(subject.SignatureAlgorithmOid), DSASignatureFormat.Rfc3279DerSequence);
                 }
 
                 case "1.2.840.113549.1.1.5":
@@ -386,22 +392,27 @@ internal static class CertificateFields
                 case "1.2.840.113549.1.1.13":
                 {
                     using var key = RSA.Create();
-                    key.ImportSubjectPublicKeyInfo(parts.SpkiDer.Span, out _);
-                    return key.VerifyData(data, signature, HashFor(parts.SignatureAlgorithmOid), RSASignaturePadding.Pkcs1);
+                    key.ImportSubjectPublicKeyInfo(issuer.SpkiDer.Span, out _);
+                    return key.VerifyData(data, signature, HashFor(subject.SignatureAlgorithmOid), RSASignaturePadding.Pkcs1);
                 }
 
                 case "1.3.101.112":
                 {
                     // The BCL has no Ed25519; BouncyCastle verifies it.
+                    if (issuer.KeyAlgorithmOid != "1.3.101.112" || issuer.KeyBits.Length != Ed25519PublicKeyParameters.KeySize)
+                    {
+                        return false;
+                    }
+
                     var verifier = new Ed25519Signer();
-                    verifier.Init(false, new Ed25519PublicKeyParameters(parts.KeyBits.ToArray(), 0));
-                    var tbs = parts.TbsDer.ToArray();
+                    verifier.Init(false, new Ed25519PublicKeyParameters(issuer.KeyBits.ToArray(), 0));
+                    var tbs = subject.TbsDer.ToArray();
                     verifier.BlockUpdate(tbs, 0, tbs.Length);
-                    return verifier.VerifySignature(parts.Signature.ToArray());
+                    return verifier.VerifySignature(subject.Signature.ToArray());
                 }
 
                 default:
-                    return false;
+                    return null;
             }
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)

@@ -170,9 +170,17 @@ public static class ChainVerifier
             flags.Add(element.ChainElementStatus.Aggregate(X509ChainStatusFlags.NoError, (a, s) => a | s.Status));
         }
 
-        var anchored = path.Count > 0 && (anchors is null
-            ? !flags[^1].HasFlag(X509ChainStatusFlags.UntrustedRoot) && !flags[^1].HasFlag(X509ChainStatusFlags.PartialChain)
-            : anchors.Contains(path[^1]));
+        // Like Go, any anchor ends the path, self-signed or not: cut the path at the first anchor.
+        var anchorIndex = anchors is null
+            ? (path.Count > 0 && (flags[^1] & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain)) == 0 ? path.Count - 1 : -1)
+            : path.FindIndex(anchors.Contains);
+        var anchored = anchorIndex >= 0;
+        var truncated = anchored && anchorIndex < path.Count - 1;
+        if (truncated)
+        {
+            path.RemoveRange(anchorIndex + 1, path.Count - anchorIndex - 1);
+            flags.RemoveRange(anchorIndex + 1, flags.Count - anchorIndex - 1);
+        }
 
         for (var i = 1; i < path.Count; i++)
         {
@@ -221,8 +229,29 @@ public static class ChainVerifier
 
         if (!built)
         {
+            // The platform only trusts self-signed anchors; a path that ends at a non-self-signed anchor
+            // fails there with PartialChain. Accept it when nothing else is wrong and every signature on the
+            // path verifies (checked here, not assumed from the platform).
+            const X509ChainStatusFlags AnchorOnly = X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.UntrustedRoot;
+            var otherProblems = flags.Any(f => (f & ~AnchorOnly) != X509ChainStatusFlags.NoError);
+            int? failed = null;
+            if (anchors is not null && !otherProblems && SignaturesVerify(path, out failed))
+            {
+                return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, path);
+            }
+
+            if (failed is not null)
+            {
+                return ChainVerificationResult.Fail(
+                    ChainVerificationStatus.BadSignature,
+                    UnknownAuthority(
+                        $"possibly because of \"signature verification failed\" while trying to verify candidate authority certificate {Quote(path[failed.Value + 1])}"),
+                    path[failed.Value],
+                    path);
+            }
+
             var problems = chain.ChainStatus
-                .Where(s => s.Status != X509ChainStatusFlags.NoError)
+                .Where(s => s.Status != X509ChainStatusFlags.NoError && (!truncated || (s.Status & ~AnchorOnly) != 0))
                 .Select(s => s.StatusInformation.Trim())
                 .Where(s => s.Length > 0)
                 .Distinct(StringComparer.Ordinal)
@@ -238,6 +267,23 @@ public static class ChainVerifier
         }
 
         return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, path);
+    }
+
+    /// <summary>Checks every link of <paramref name="path"/>; on failure <paramref name="failedIndex"/> is the child.</summary>
+    private static bool SignaturesVerify(List<X509Certificate2> path, out int? failedIndex)
+    {
+        failedIndex = null;
+        var parts = path.Select(c => Inspection.X509Parts.ParseCertificate(c.RawDataMemory)).ToList();
+        for (var i = 1; i < parts.Count; i++)
+        {
+            if (Inspection.CertificateFields.VerifySignature(parts[i - 1], parts[i]) != true)
+            {
+                failedIndex = i - 1;
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string UnknownAuthority(string? detail) =>
