@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -284,7 +285,14 @@ public static class CertificateText
                 AppendList(b, Indent, "URI:", san.Uri);
                 foreach (var (oid, value) in san.OtherNames)
                 {
-                    b.Append(Indent).Append(CultureInfo.InvariantCulture, $"OtherName: Type: {oid}, Value: 0x{Convert.ToHexStringLower(value)}\n");
+                    if (oid == "1.3.6.1.4.1.311.20.2.3" && TryReadUtf8(value, out var upn))
+                    {
+                        b.Append(Indent).Append("UPN: ").Append(upn).Append('\n');
+                    }
+                    else
+                    {
+                        b.Append(Indent).Append(CultureInfo.InvariantCulture, $"OtherName: Type: {oid}, Value: 0x{Convert.ToHexStringLower(value)}\n");
+                    }
                 }
 
                 break;
@@ -324,8 +332,10 @@ public static class CertificateText
                 break;
             case CertificateFields.ExtendedKeyUsage:
                 AppendHeader(b, "X509v3 Extended Key Usage", extension);
-                var usages = CertificateFields.ParseOidSequence(extension.Value)
-                    .Select(oid => CertificateFields.ExtendedKeyUsageName(oid) ?? oid)
+                // Go lists the usages it knows first, then the unknown OIDs.
+                var oids = CertificateFields.ParseOidSequence(extension.Value);
+                var usages = oids.Select(CertificateFields.ExtendedKeyUsageName).OfType<string>()
+                    .Concat(oids.Where(oid => CertificateFields.ExtendedKeyUsageName(oid) is null))
                     .ToList();
                 if (usages.Count > 0)
                 {
@@ -347,10 +357,33 @@ public static class CertificateText
                 }
 
                 break;
+            case "2.16.840.1.113730.1.13" when TryReadIa5(extension.Value, out var comment):
+                AppendHeader(b, "Netscape Comment", extension);
+                b.Append(Indent).Append(comment).Append('\n');
+                break;
             default:
                 AppendHeader(b, extension.Oid, extension);
                 b.Append(Indent).Append(CertificateFields.Sanitize(extension.Value.Span)).Append('\n');
                 break;
+        }
+    }
+
+    private static bool TryReadUtf8(byte[] der, out string value) => TryReadString(der, UniversalTagNumber.UTF8String, out value);
+
+    private static bool TryReadIa5(ReadOnlyMemory<byte> der, out string value) => TryReadString(der, UniversalTagNumber.IA5String, out value);
+
+    private static bool TryReadString(ReadOnlyMemory<byte> der, UniversalTagNumber type, out string value)
+    {
+        try
+        {
+            var reader = new AsnReader(der, AsnEncodingRules.BER);
+            value = reader.ReadCharacterString(type);
+            return !reader.HasData;
+        }
+        catch (AsnContentException)
+        {
+            value = string.Empty;
+            return false;
         }
     }
 
