@@ -97,6 +97,49 @@ public static class ChainVerifier
         ArgumentNullException.ThrowIfNull(leaf);
         var pool = intermediates?.ToList() ?? [];
 
+        // The platform picks an issuer by name (and key id when present) and does not try another when the
+        // signature fails. During a rotation two CAs often share a name; like Go, try the other candidates by
+        // dropping the one whose key did not verify. Each retry removes a certificate, so this terminates.
+        var excluded = new HashSet<X509Certificate2>(ReferenceEqualityComparer.Instance);
+        while (true)
+        {
+            var candidatePool = excluded.Count == 0 ? pool : pool.Where(c => !excluded.Contains(c)).ToList();
+            var candidateAnchors = anchors;
+            if (anchors is not null && excluded.Count > 0)
+            {
+                var remaining = anchors.Certificates.Where(c => !excluded.Contains(c)).ToList();
+                if (remaining.Count == 0)
+                {
+                    return ChainVerificationResult.Fail(
+                        ChainVerificationStatus.UnknownAuthority, UnknownAuthority(detail: null), leaf, [leaf]);
+                }
+
+                candidateAnchors = TrustBundle.FromCertificates(remaining);
+            }
+
+            var result = VerifyOnce(leaf, candidatePool, candidateAnchors, pool, anchors, at, host, out var wrongIssuer);
+            var removable = wrongIssuer is not null
+                && (pool.Contains(wrongIssuer, ReferenceEqualityComparer.Instance)
+                    || (anchors?.Certificates.Contains(wrongIssuer, ReferenceEqualityComparer.Instance) ?? false));
+            if (!removable || !excluded.Add(wrongIssuer!))
+            {
+                return result;
+            }
+        }
+    }
+
+    private static ChainVerificationResult VerifyOnce(
+        X509Certificate2 leaf,
+        List<X509Certificate2> pool,
+        TrustBundle? anchors,
+        List<X509Certificate2> allIntermediates,
+        TrustBundle? allAnchors,
+        DateTimeOffset at,
+        string? host,
+        out X509Certificate2? wrongIssuer)
+    {
+        wrongIssuer = null;
+
         // Go checks the leaf's own validity and the host name before it builds any path.
         var timeError = CheckTime(leaf, at, out var timeStatus);
         if (timeError is not null)
@@ -187,6 +230,11 @@ public static class ChainVerifier
             var issuer = path[i];
             if (flags[i - 1].HasFlag(X509ChainStatusFlags.NotSignatureValid))
             {
+                if (HasOtherSigner(path[i - 1], issuer, allIntermediates, allAnchors))
+                {
+                    wrongIssuer = issuer;
+                }
+
                 return ChainVerificationResult.Fail(
                     ChainVerificationStatus.BadSignature,
                     UnknownAuthority(
@@ -242,6 +290,11 @@ public static class ChainVerifier
 
             if (failed is not null)
             {
+                if (HasOtherSigner(path[failed.Value], path[failed.Value + 1], allIntermediates, allAnchors))
+                {
+                    wrongIssuer = path[failed.Value + 1];
+                }
+
                 return ChainVerificationResult.Fail(
                     ChainVerificationStatus.BadSignature,
                     UnknownAuthority(
@@ -267,6 +320,22 @@ public static class ChainVerifier
         }
 
         return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, path);
+    }
+
+    /// <summary>Whether a same-named certificate other than <paramref name="tried"/> verifies <paramref name="child"/>.</summary>
+    private static bool HasOtherSigner(
+        X509Certificate2 child,
+        X509Certificate2 tried,
+        List<X509Certificate2> intermediates,
+        TrustBundle? anchors)
+    {
+        var childParts = Inspection.X509Parts.ParseCertificate(child.RawDataMemory);
+        var candidates = anchors is null ? intermediates : intermediates.Concat(anchors.Certificates);
+        return candidates.Any(c =>
+            !ReferenceEquals(c, tried)
+            && !c.RawDataMemory.Span.SequenceEqual(tried.RawDataMemory.Span)
+            && c.SubjectName.RawData.AsSpan().SequenceEqual(child.IssuerName.RawData)
+            && Inspection.CertificateFields.VerifySignature(childParts, Inspection.X509Parts.ParseCertificate(c.RawDataMemory)) == true);
     }
 
     /// <summary>Checks every link of <paramref name="path"/>; on failure <paramref name="failedIndex"/> is the child.</summary>
