@@ -13,6 +13,10 @@ namespace Identity.Pki.Verification;
 /// Go's <c>crypto/x509</c> so the CLI matches step byte for byte.
 /// </summary>
 /// <remarks>
+/// Path semantics follow Go: every certificate in the bundle is an anchor, self-signed or not, and the path
+/// ends at the first anchor reached; when two candidate issuers share a name (old and new CA during a
+/// rotation) each is tried. Signatures on paths the platform cannot complete itself are checked here
+/// (ECDSA, RSA PKCS#1 and Ed25519).
 /// Thread-safety: stateless; every call builds its own <see cref="X509Chain"/>. Share one
 /// <see cref="TrustBundle"/> across calls (it is immutable), which keeps per-request cost to one chain build.
 /// The verifier does not dispose the certificates it is given; certificates in the result are the caller's

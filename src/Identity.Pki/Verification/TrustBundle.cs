@@ -106,6 +106,18 @@ public sealed class TrustBundle
         return _thumbprints.Contains(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
     }
 
+    /// <summary>The anchors as concatenated PEM CERTIFICATE blocks (64-column lines, each block ending in a newline).</summary>
+    public string ToPem()
+    {
+        var builder = new StringBuilder();
+        foreach (var certificate in Certificates)
+        {
+            builder.Append(System.Security.Cryptography.PemEncoding.Write("CERTIFICATE", certificate.RawData)).Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
     /// <summary>The anchors as a collection for <see cref="X509ChainPolicy.CustomTrustStore"/>; never mutate.</summary>
     internal X509Certificate2Collection Collection => _collection;
 

@@ -44,6 +44,16 @@ public sealed class CertificateFileTests : IDisposable
     }
 
     [Fact]
+    public void Reads_crlf_line_endings()
+    {
+        var chain = File.ReadAllText(TestData.Step("chain.crt")).ReplaceLineEndings("\r\n");
+
+        var certificates = CertificateFile.ReadCertificates(Write("crlf.pem", chain));
+
+        Assert.Equal(2, certificates.Count);
+    }
+
+    [Fact]
     public void Reads_der()
     {
         var pem = CertificateFile.ReadCertificates(TestData.Step("root.crt"))[0];

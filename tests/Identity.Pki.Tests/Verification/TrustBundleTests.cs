@@ -22,6 +22,17 @@ public sealed class TrustBundleTests : IDisposable
     }
 
     [Fact]
+    public void ToPem_round_trips_and_matches_step_encoding()
+    {
+        var bundle = TrustBundle.Load($"{TestData.Step("root.crt")},{TestData.Step("rsa-root.crt")}");
+
+        var pem = bundle.ToPem();
+
+        Assert.Equal(File.ReadAllText(TestData.Step("root.crt")) + File.ReadAllText(TestData.Step("rsa-root.crt")), pem);
+        Assert.Equal(bundle.Certificates.Select(c => c.Thumbprint), TrustBundle.FromPem(pem).Certificates.Select(c => c.Thumbprint));
+    }
+
+    [Fact]
     public void Loads_a_comma_separated_list_and_drops_duplicates()
     {
         var bundle = TrustBundle.Load($"{TestData.Step("root.crt")},{TestData.Step("rsa-root.crt")},{TestData.Step("root.crt")}");
