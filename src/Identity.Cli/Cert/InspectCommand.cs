@@ -81,15 +81,12 @@ public static class InspectCommand
                 if (contents.CertificateRequests.Count > 0)
                 {
                     var requests = all ? contents.CertificateRequests : [contents.CertificateRequests[0]];
-                    if (selectedFormat == "json")
+                    output.Write(selectedFormat switch
                     {
-                        error.Write("error: '--format json' is not supported for certificate requests; use text or pem\n");
-                        return 1;
-                    }
-
-                    output.Write(selectedFormat == "pem"
-                        ? Pem("CERTIFICATE REQUEST", requests)
-                        : string.Concat(requests.Select(r => isShort ? CertificateText.FormatRequestShort(r) : CertificateText.FormatRequest(r))));
+                        "json" => CertificateJson.FormatRequests(requests, asArray: all),
+                        "pem" => Pem("CERTIFICATE REQUEST", requests),
+                        _ => string.Concat(requests.Select(r => isShort ? CertificateText.FormatRequestShort(r) : CertificateText.FormatRequest(r))),
+                    });
                     return 0;
                 }
             }

@@ -82,6 +82,49 @@ public static class CertificateJson
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    /// <summary>
+    /// A PKCS#10 request (DER) as JSON with the same building blocks as a certificate (subject, key info,
+    /// requested extensions, signature); <c>signature.valid</c> is the result of checking the request's
+    /// self-signature. Several requests (<paramref name="asArray"/>) form an array; ends with a newline.
+    /// </summary>
+    public static string FormatRequests(IReadOnlyList<ReadOnlyMemory<byte>> requests, bool asArray)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, Options))
+        {
+            if (asArray)
+            {
+                w.WriteStartArray();
+            }
+
+            foreach (var der in asArray ? requests : requests.Take(1))
+            {
+                var parts = X509Parts.ParseRequest(der);
+                w.WriteStartObject();
+                w.WriteNumber("version", parts.Version);
+                WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
+                WriteName(w, "subject", parts.SubjectDer);
+                w.WriteString("subject_dn", DistinguishedName(parts.SubjectDer));
+                WriteSubjectKeyInfo(w, parts);
+                WriteExtensions(w, parts);
+                w.WriteStartObject("signature");
+                WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
+                w.WriteBase64String("value", parts.Signature.Span);
+                w.WriteBoolean("valid", CertificateFields.SignatureVerifiesWithOwnKey(parts));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            if (asArray)
+            {
+                w.WriteEndArray();
+            }
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
     private static void WriteCertificate(Utf8JsonWriter w, X509Parts parts)
     {
         w.WriteStartObject();

@@ -81,6 +81,20 @@ public sealed class InspectCommandFormatTests : IDisposable
         Assert.StartsWith("Certificate Request:\n", CertCli.Run("cert", "inspect", CertCli.Step("req.csr")).Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Csr_json_has_subject_key_and_requested_extensions()
+    {
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "json");
+
+        Assert.Equal(0, exit);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(stdout)!;
+        Assert.Equal(0, json["version"]!.GetValue<int>());
+        Assert.Equal("csr.example.com", json["subject"]!["common_name"]![0]!.GetValue<string>());
+        Assert.Equal("P-256", json["subject_key_info"]!["ecdsa_public_key"]!["curve"]!.GetValue<string>());
+        Assert.Equal("10.1.2.3", json["extensions"]!["subject_alt_name"]!["ip_addresses"]![0]!.GetValue<string>());
+        Assert.True(json["signature"]!["valid"]!.GetValue<bool>());
+    }
+
     [Theory]
     [InlineData("json")]
     [InlineData("pem")]
@@ -106,8 +120,6 @@ public sealed class InspectCommandFormatTests : IDisposable
         Assert.Equal(1, key.ExitCode);
         Assert.Equal($"error reading certificate: {CertCli.Step("leaf.key")}: no CERTIFICATE or CERTIFICATE REQUEST PEM block found\n", key.Err);
 
-        var csrJson = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "json");
-        Assert.Equal(1, csrJson.ExitCode);
 
         var badFormat = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--format", "yaml");
         Assert.Equal(1, badFormat.ExitCode);
