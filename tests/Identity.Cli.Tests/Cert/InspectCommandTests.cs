@@ -1,0 +1,128 @@
+namespace Identity.Cli.Tests.Cert;
+
+public sealed class InspectCommandTests
+{
+    [Fact]
+    public void Text_matches_step_inspect_leaf_line_for_line()
+    {
+        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", CertCli.Step("leaf.crt"));
+
+        Assert.Equal("", stderr);
+        Assert.Equal(0, exit);
+        Assert.Equal(CertCli.StepText("inspect-leaf.txt").Split('\n'), stdout.Split('\n'));
+    }
+
+    [Fact]
+    public void Short_matches_step_inspect_root_short()
+    {
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--short");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(CertCli.StepText("inspect-root-short.txt"), stdout);
+    }
+}
+
+public sealed class InspectCommandFormatTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("identity-inspect-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    [Fact]
+    public void Json_matches_step_inspect_issuer_byte_for_byte()
+    {
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("issuer.crt"), "--format", "json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(CertCli.StepText("inspect-issuer.json"), stdout);
+    }
+
+    [Fact]
+    public void Bundle_json_is_an_array_and_bundle_text_prints_every_certificate()
+    {
+        var json = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--format", "json").Out;
+        Assert.StartsWith("[\n  {\n    \"version\": 3,", json, StringComparison.Ordinal);
+
+        var text = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--short").Out;
+        Assert.Equal(2, text.Split("X.509v3 ").Length - 1);
+        Assert.Contains("X.509v3 Intermediate CA Certificate (ECDSA P-256) [Serial: 5453...7289]\n", text, StringComparison.Ordinal);
+
+        var first = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--short").Out;
+        Assert.Equal(1, first.Split("X.509v3 ").Length - 1);
+    }
+
+    [Fact]
+    public void Pem_reencodes_exactly_as_step_wrote_the_files()
+    {
+        Assert.Equal(CertCli.StepText("root.crt"), CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--format", "pem").Out);
+        Assert.Equal(CertCli.StepText("leaf-bundle.crt"),
+            CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--format", "pem").Out);
+        Assert.Equal(CertCli.StepText("req.csr"), CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "pem").Out);
+    }
+
+    [Fact]
+    public void Der_input_prints_the_same_text_as_pem()
+    {
+        var pem = CertCli.StepText("leaf.crt");
+        var fields = System.Security.Cryptography.PemEncoding.Find(pem);
+        var der = Path.Combine(_dir.FullName, "leaf.der");
+        File.WriteAllBytes(der, Convert.FromBase64String(pem[fields.Base64Data]));
+
+        Assert.Equal(CertCli.StepText("inspect-leaf.txt"), CertCli.Run("cert", "inspect", der).Out);
+    }
+
+    [Fact]
+    public void Csr_is_accepted_in_text_and_short_form()
+    {
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--short");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("X.509v3 Certificate Signing Request (ECDSA P-256)\n  Subject:     csr.example.com\n               10.1.2.3\n", stdout);
+        Assert.StartsWith("Certificate Request:\n", CertCli.Run("cert", "inspect", CertCli.Step("req.csr")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Csr_json_has_subject_key_and_requested_extensions()
+    {
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "json");
+
+        Assert.Equal(0, exit);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(stdout)!;
+        Assert.Equal(0, json["version"]!.GetValue<int>());
+        Assert.Equal("csr.example.com", json["subject"]!["common_name"]![0]!.GetValue<string>());
+        Assert.Equal("P-256", json["subject_key_info"]!["ecdsa_public_key"]!["curve"]!.GetValue<string>());
+        Assert.Equal("10.1.2.3", json["extensions"]!["subject_alt_name"]!["ip_addresses"]![0]!.GetValue<string>());
+        Assert.True(json["signature"]!["valid"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("json")]
+    [InlineData("pem")]
+    public void Short_with_json_or_pem_is_an_error(string format)
+    {
+        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--short", "--format", format);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.Equal($"flag '--short' is incompatible with '--format {format}'\n", stderr);
+    }
+
+    [Fact]
+    public void Bad_inputs_are_errors_on_stderr()
+    {
+        var missing = Path.Combine(_dir.FullName, "missing.crt");
+        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", missing);
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.Equal($"error reading certificate: {missing}: no such file or directory\n", stderr);
+
+        var key = CertCli.Run("cert", "inspect", CertCli.Step("leaf.key"));
+        Assert.Equal(1, key.ExitCode);
+        Assert.Equal($"error reading certificate: {CertCli.Step("leaf.key")}: no CERTIFICATE or CERTIFICATE REQUEST PEM block found\n", key.Err);
+
+
+        var badFormat = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--format", "yaml");
+        Assert.Equal(1, badFormat.ExitCode);
+        Assert.Contains("yaml", badFormat.Err, StringComparison.Ordinal);
+    }
+}
