@@ -16,7 +16,7 @@ internal static class CertCommand
         command.Subcommands.Add(BundleCommand.Create());
         command.Subcommands.Add(InspectCommand.Create());
         command.Subcommands.Add(FingerprintCommand.Create());
-        command.Subcommands.Add(VerifyCommand.Create());
+        command.Subcommands.Add(VerifyCommand.Create(time));
         return command;
     }
 }

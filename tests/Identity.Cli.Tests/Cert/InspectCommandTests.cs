@@ -1,3 +1,4 @@
+using Identity.Cli.Tests.Cert.Support;
 namespace Identity.Cli.Tests.Cert;
 
 public sealed class InspectCommandTests
@@ -5,20 +6,20 @@ public sealed class InspectCommandTests
     [Fact]
     public void Text_matches_step_inspect_leaf_line_for_line()
     {
-        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", CertCli.Step("leaf.crt"));
+        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf.crt"));
 
         Assert.Equal("", stderr);
         Assert.Equal(0, exit);
-        Assert.Equal(CertCli.StepText("inspect-leaf.txt").Split('\n'), stdout.Split('\n'));
+        Assert.Equal(StepVectors.Text("inspect-leaf.txt").Split('\n'), stdout.Split('\n'));
     }
 
     [Fact]
     public void Short_matches_step_inspect_root_short()
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--short");
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", StepVectors.PathOf("root.crt"), "--short");
 
         Assert.Equal(0, exit);
-        Assert.Equal(CertCli.StepText("inspect-root-short.txt"), stdout);
+        Assert.Equal(StepVectors.Text("inspect-root-short.txt"), stdout);
     }
 }
 
@@ -31,60 +32,60 @@ public sealed class InspectCommandFormatTests : IDisposable
     [Fact]
     public void Json_matches_step_inspect_issuer_byte_for_byte()
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("issuer.crt"), "--format", "json");
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", StepVectors.PathOf("issuer.crt"), "--format", "json");
 
         Assert.Equal(0, exit);
-        Assert.Equal(CertCli.StepText("inspect-issuer.json"), stdout);
+        Assert.Equal(StepVectors.Text("inspect-issuer.json"), stdout);
     }
 
     [Fact]
     public void Bundle_json_is_an_array_and_bundle_text_prints_every_certificate()
     {
-        var json = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--format", "json").Out;
+        var json = CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf-bundle.crt"), "--bundle", "--format", "json").Stdout;
         Assert.StartsWith("[\n  {\n    \"version\": 3,", json, StringComparison.Ordinal);
 
-        var text = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--short").Out;
+        var text = CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf-bundle.crt"), "--bundle", "--short").Stdout;
         Assert.Equal(2, text.Split("X.509v3 ").Length - 1);
         Assert.Contains("X.509v3 Intermediate CA Certificate (ECDSA P-256) [Serial: 5453...7289]\n", text, StringComparison.Ordinal);
 
-        var first = CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--short").Out;
+        var first = CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf-bundle.crt"), "--short").Stdout;
         Assert.Equal(1, first.Split("X.509v3 ").Length - 1);
     }
 
     [Fact]
     public void Pem_reencodes_exactly_as_step_wrote_the_files()
     {
-        Assert.Equal(CertCli.StepText("root.crt"), CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--format", "pem").Out);
-        Assert.Equal(CertCli.StepText("leaf-bundle.crt"),
-            CertCli.Run("cert", "inspect", CertCli.Step("leaf-bundle.crt"), "--bundle", "--format", "pem").Out);
-        Assert.Equal(CertCli.StepText("req.csr"), CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "pem").Out);
+        Assert.Equal(StepVectors.Text("root.crt"), CertCli.Run("cert", "inspect", StepVectors.PathOf("root.crt"), "--format", "pem").Stdout);
+        Assert.Equal(StepVectors.Text("leaf-bundle.crt"),
+            CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf-bundle.crt"), "--bundle", "--format", "pem").Stdout);
+        Assert.Equal(StepVectors.Text("req.csr"), CertCli.Run("cert", "inspect", StepVectors.PathOf("req.csr"), "--format", "pem").Stdout);
     }
 
     [Fact]
     public void Der_input_prints_the_same_text_as_pem()
     {
-        var pem = CertCli.StepText("leaf.crt");
+        var pem = StepVectors.Text("leaf.crt");
         var fields = System.Security.Cryptography.PemEncoding.Find(pem);
         var der = Path.Combine(_dir.FullName, "leaf.der");
         File.WriteAllBytes(der, Convert.FromBase64String(pem[fields.Base64Data]));
 
-        Assert.Equal(CertCli.StepText("inspect-leaf.txt"), CertCli.Run("cert", "inspect", der).Out);
+        Assert.Equal(StepVectors.Text("inspect-leaf.txt"), CertCli.Run("cert", "inspect", der).Stdout);
     }
 
     [Fact]
     public void Csr_is_accepted_in_text_and_short_form()
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--short");
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", StepVectors.PathOf("req.csr"), "--short");
 
         Assert.Equal(0, exit);
         Assert.Equal("X.509v3 Certificate Signing Request (ECDSA P-256)\n  Subject:     csr.example.com\n               10.1.2.3\n", stdout);
-        Assert.StartsWith("Certificate Request:\n", CertCli.Run("cert", "inspect", CertCli.Step("req.csr")).Out, StringComparison.Ordinal);
+        Assert.StartsWith("Certificate Request:\n", CertCli.Run("cert", "inspect", StepVectors.PathOf("req.csr")).Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Csr_json_has_subject_key_and_requested_extensions()
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "inspect", CertCli.Step("req.csr"), "--format", "json");
+        var (exit, stdout, _) = CertCli.Run("cert", "inspect", StepVectors.PathOf("req.csr"), "--format", "json");
 
         Assert.Equal(0, exit);
         var json = System.Text.Json.Nodes.JsonNode.Parse(stdout)!;
@@ -100,7 +101,7 @@ public sealed class InspectCommandFormatTests : IDisposable
     [InlineData("pem")]
     public void Short_with_json_or_pem_is_an_error(string format)
     {
-        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--short", "--format", format);
+        var (exit, stdout, stderr) = CertCli.Run("cert", "inspect", StepVectors.PathOf("root.crt"), "--short", "--format", format);
 
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
@@ -116,13 +117,13 @@ public sealed class InspectCommandFormatTests : IDisposable
         Assert.Equal("", stdout);
         Assert.Equal($"error reading certificate: {missing}: no such file or directory\n", stderr);
 
-        var key = CertCli.Run("cert", "inspect", CertCli.Step("leaf.key"));
+        var key = CertCli.Run("cert", "inspect", StepVectors.PathOf("leaf.key"));
         Assert.Equal(1, key.ExitCode);
-        Assert.Equal($"error reading certificate: {CertCli.Step("leaf.key")}: no CERTIFICATE or CERTIFICATE REQUEST PEM block found\n", key.Err);
+        Assert.Equal($"error reading certificate: {StepVectors.PathOf("leaf.key")}: no CERTIFICATE or CERTIFICATE REQUEST PEM block found\n", key.Stderr);
 
 
-        var badFormat = CertCli.Run("cert", "inspect", CertCli.Step("root.crt"), "--format", "yaml");
+        var badFormat = CertCli.Run("cert", "inspect", StepVectors.PathOf("root.crt"), "--format", "yaml");
         Assert.Equal(1, badFormat.ExitCode);
-        Assert.Contains("yaml", badFormat.Err, StringComparison.Ordinal);
+        Assert.Contains("yaml", badFormat.Stderr, StringComparison.Ordinal);
     }
 }

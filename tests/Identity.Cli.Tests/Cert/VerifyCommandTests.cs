@@ -1,10 +1,11 @@
+using Identity.Cli.Tests.Cert.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Identity.Cli.Tests.Cert;
 
 public sealed class VerifyCommandTests : IDisposable
 {
-    private readonly FakeTimeProvider _time = new(CertCli.Made.AddDays(3));
+    private readonly FakeTimeProvider _time = new(StepVectors.Made.AddDays(3));
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("identity-verify-");
 
     public void Dispose() => _dir.Delete(recursive: true);
@@ -12,16 +13,16 @@ public sealed class VerifyCommandTests : IDisposable
     private static string StepExpectation(string file)
     {
         // The files hold step's stderr followed by an "exit=N" line the recorder added.
-        var text = CertCli.StepText(file);
+        var text = StepVectors.Text(file);
         return text[..text.IndexOf("exit=", StringComparison.Ordinal)];
     }
 
     [Fact]
     public void Valid_chain_prints_nothing_and_exits_0_like_verify_ok()
     {
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", CertCli.Step("root.crt"));
+        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"));
 
-        Assert.Equal("exit=0\n", CertCli.StepText("verify-ok.txt"));
+        Assert.Equal("exit=0\n", StepVectors.Text("verify-ok.txt"));
         Assert.Equal(0, exit);
         Assert.Equal("", stdout);
         Assert.Equal("", stderr);
@@ -30,7 +31,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Verbose_reports_each_check()
     {
-        var (exit, stdout, _) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", CertCli.Step("root.crt"),
+        var (exit, stdout, _) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"),
             "--host", "web.test.serviceaccount.identity.linkerd.cluster.local", "--verbose");
 
         Assert.Equal(0, exit);
@@ -40,7 +41,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Foreign_root_matches_step_verify_fail_byte_for_byte()
     {
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", CertCli.Step("rsa-root.crt"));
+        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("rsa-root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
@@ -50,7 +51,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Wrong_host_matches_step_verify_host_fail_byte_for_byte()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", CertCli.Step("root.crt"),
+        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"),
             "--host", "other.example.com");
 
         Assert.Equal(1, exit);
@@ -60,7 +61,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Expired_leaf_reports_the_dates()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("leaf-bundle.crt"), "--roots", CertCli.Step("root.crt"));
+        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("leaf-bundle.crt"), "--roots", StepVectors.PathOf("root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal(
@@ -71,13 +72,13 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Roots_may_be_a_comma_list_or_a_directory()
     {
-        File.Copy(CertCli.Step("rsa-root.crt"), Path.Combine(_dir.FullName, "rsa.crt"));
-        File.Copy(CertCli.Step("root.crt"), Path.Combine(_dir.FullName, "ec.crt"));
+        File.Copy(StepVectors.PathOf("rsa-root.crt"), Path.Combine(_dir.FullName, "rsa.crt"));
+        File.Copy(StepVectors.PathOf("root.crt"), Path.Combine(_dir.FullName, "ec.crt"));
 
-        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots",
-            $"{CertCli.Step("rsa-root.crt")},{CertCli.Step("root.crt")}").ExitCode);
-        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", _dir.FullName).ExitCode);
-        Assert.Equal(1, CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", CertCli.Step("rsa-root.crt")).ExitCode);
+        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots",
+            $"{StepVectors.PathOf("rsa-root.crt")},{StepVectors.PathOf("root.crt")}").ExitCode);
+        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", _dir.FullName).ExitCode);
+        Assert.Equal(1, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("rsa-root.crt")).ExitCode);
     }
 
     [Fact]
@@ -85,17 +86,17 @@ public sealed class VerifyCommandTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "missing.crt");
 
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", missing);
+        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", missing);
 
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
         Assert.Equal($"error loading --roots: {missing}: no such file or directory\n", stderr);
 
-        var list = $"{CertCli.Step("root.crt")},{missing}";
+        var list = $"{StepVectors.PathOf("root.crt")},{missing}";
         Assert.Equal($"error loading --roots: {missing}: no such file or directory\n",
-            CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", list).Err);
+            CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", list).Stderr);
         Assert.Equal($"error loading --roots: {_dir.FullName}: no certificates found in directory\n",
-            CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"), "--roots", _dir.FullName).Err);
+            CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", _dir.FullName).Stderr);
     }
 
     [Fact]
@@ -103,7 +104,7 @@ public sealed class VerifyCommandTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "none.crt");
 
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", missing, "--roots", CertCli.Step("root.crt"));
+        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", missing, "--roots", StepVectors.PathOf("root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal($"error reading certificate: {missing}: no such file or directory\n", stderr);
@@ -112,7 +113,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Without_roots_the_system_store_is_used_and_a_private_root_is_unknown()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", CertCli.Step("chain.crt"));
+        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal("failed to verify certificate: x509: certificate signed by unknown authority\n", stderr);

@@ -6,12 +6,15 @@ namespace Identity.Cli.Tests.Cert.Support;
 /// <summary>Runs the real `identity` command tree in-process with captured stdout/stderr.</summary>
 internal static class CertCli
 {
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => Run(null, args);
+
+    /// <summary>Runs with the cert group's clock replaced by <paramref name="time"/> when it is given.</summary>
+    public static CliResult Run(TimeProvider? time, params string[] args)
     {
         var root = new RootCommand("identity");
         foreach (var command in Commands.All())
         {
-            root.Subcommands.Add(command);
+            root.Subcommands.Add(command.Name == "cert" && time is not null ? Identity.Cli.Cert.CertCommand.Create(time) : command);
         }
 
         var stdout = new StringWriter();
@@ -45,7 +48,12 @@ internal static class StepVectors
         return Directory.Exists(path) ? path : throw new InvalidOperationException("step test data not found at " + path);
     });
 
+    /// <summary>When step made the vectors (MANIFEST.md); default-validity leaves expired a day later.</summary>
+    public static readonly DateTimeOffset Made = new(2026, 11, 26, 11, 21, 55, TimeSpan.Zero);
+
     public static string PathOf(string name) => Path.Combine(Dir.Value, name);
+
+    public static string Text(string name) => File.ReadAllText(PathOf(name));
 }
 
 /// <summary>A temporary working directory, removed on dispose.</summary>
