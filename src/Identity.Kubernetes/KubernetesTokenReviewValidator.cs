@@ -136,7 +136,8 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
     private TokenValidationUnavailableException Unavailable(string message, string token, Exception? inner)
     {
         // The API server does not echo tokens, but a proxy in between might; never let one into a status or log.
-        if (token.Length > 0)
+        // Very short "tokens" are not secrets and would shred the message.
+        if (token.Length >= 12)
         {
             message = message.Replace(token, "[redacted]", StringComparison.Ordinal);
         }
