@@ -65,6 +65,11 @@ public sealed class JwksTokenValidator : ITokenValidator
     public async ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken)
     {
         var result = await ValidateAsync(Encoding.UTF8.GetString(token.Span), cancellationToken).ConfigureAwait(false);
+        if (result.Error is { } error)
+        {
+            Log.JwtRejected(_logger, error);
+        }
+
         _validations.Add(1, new KeyValuePair<string, object?>("result", result.Authenticated ? "authenticated" : "error"));
         return result;
     }

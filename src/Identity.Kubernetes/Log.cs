@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(3112, LogLevel.Information, "Token key id {KeyId} is unknown; refreshing JWKS from {Source}")]
     public static partial void JwksUnknownKid(ILogger logger, string keyId, string source);
 
+    [LoggerMessage(3113, LogLevel.Debug, "ServiceAccount token rejected: {Reason}")]
+    public static partial void JwtRejected(ILogger logger, string reason);
+
     [LoggerMessage(3120, LogLevel.Warning, "Could not post Kubernetes event {Reason} to {Namespace}: {Error}")]
     public static partial void EventPostFailed(ILogger logger, string reason, string @namespace, string error);
 

@@ -58,7 +58,10 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     public Func<JsonObject, IResult> OnAccessReview { get; set; } = _ => AccessReply(true, "");
 
     /// <summary>Answers event posts; default 201 Created echoing the event.</summary>
-    public Func<JsonObject, IResult> OnEvent { get; set; } = body => Results.Json(body, statusCode: 201);
+    public Func<JsonObject, CancellationToken, Task<IResult>> OnEvent { get; set; } = (body, _) => Task.FromResult(Results.Json(body, statusCode: 201));
+
+    /// <summary>Raised whenever an event post arrives (after it was recorded).</summary>
+    public event Action? EventArrived;
 
     /// <summary>Extra GET routes (e.g. OIDC discovery and JWKS), by path.</summary>
     public ConcurrentDictionary<string, Func<HttpContext, Task>> Routes { get; } = new();
@@ -168,6 +171,23 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         ["status"] = new JsonObject { ["allowed"] = allowed, ["reason"] = reason },
     }, statusCode: 201);
 
+    /// <summary>Completes once at least <paramref name="count"/> events have arrived.</summary>
+    public Task WaitForEventsAsync(int count, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (Events.Count >= count)
+            {
+                done.TrySetResult();
+            }
+        }
+
+        EventArrived += Check;
+        Check();
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -224,7 +244,8 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         {
             var body = await ReadObjectAsync(context);
             Events.Enqueue((ns, body));
-            return OnEvent(body);
+            EventArrived?.Invoke();
+            return await OnEvent(body, context.RequestAborted);
         });
     }
 
