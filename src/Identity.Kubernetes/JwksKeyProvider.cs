@@ -38,6 +38,11 @@ public sealed class JwksKeyProvider : IDisposable
     private JwksKeySnapshot? _snapshot;
     private DateTimeOffset _lastAttempt = DateTimeOffset.MinValue;
     private Task<JwksKeySnapshot>? _refreshing;
+    private TokenValidationUnavailableException? _lastFailure;
+
+    /// <summary>While no keys were ever loaded, how long a failed load is reported again before retrying, so a
+    /// herd of proxies retrying Certify does not turn into back-to-back fetches of an unreachable URL.</summary>
+    public static readonly TimeSpan InitialLoadRetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Creates a provider for <paramref name="source"/>. URL sources use <paramref name="httpClient"/>, or one
@@ -119,6 +124,12 @@ public sealed class JwksKeyProvider : IDisposable
         Task<JwksKeySnapshot> refresh;
         lock (_refreshLock)
         {
+            if (previous is null && _refreshing is null && _lastFailure is { } failure
+                && _timeProvider.GetUtcNow() - _lastAttempt < InitialLoadRetryDelay)
+            {
+                throw failure;
+            }
+
             // Single flight: everyone who finds the keys stale waits on the same fetch.
             refresh = _refreshing ??= FetchAndSwapAsync(previous);
         }
@@ -137,6 +148,7 @@ public sealed class JwksKeyProvider : IDisposable
                 keys.Select(k => k.KeyId).Where(k => !string.IsNullOrEmpty(k)).ToFrozenSet(StringComparer.Ordinal),
                 _timeProvider.GetUtcNow());
             Volatile.Write(ref _snapshot, snapshot);
+            _lastFailure = null;
             _refreshes.Add(1, new KeyValuePair<string, object?>("result", "ok"));
             Log.JwksLoaded(_logger, keys.Count, _source.ToString());
             return snapshot;
@@ -154,7 +166,13 @@ public sealed class JwksKeyProvider : IDisposable
                 return current;
             }
 
-            throw new TokenValidationUnavailableException($"could not load JWKS from {_source}: {reason}", e);
+            var failure = new TokenValidationUnavailableException($"could not load JWKS from {_source}: {reason}", e);
+            lock (_refreshLock)
+            {
+                _lastFailure = failure;
+            }
+
+            throw failure;
         }
         finally
         {

@@ -53,8 +53,19 @@ public static class KubernetesClientFactory
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            using var lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-            if (!lease.IsAcquired)
+            RateLimitLease lease;
+            try
+            {
+                lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                // Say where the time went: an opaque timeout while throttled is what linkerd2#11644 users saw.
+                throw new ClientRateLimitedException(e, cancellationToken);
+            }
+
+            using var acquired = lease;
+            if (!acquired.IsAcquired)
             {
                 throw new HttpRequestException("client rate limiter refused the request");
             }
@@ -71,5 +82,32 @@ public static class KubernetesClientFactory
 
             base.Dispose(disposing);
         }
+    }
+}
+
+/// <summary>A request was cancelled (usually by its timeout) while waiting for the client-side QPS budget.</summary>
+public sealed class ClientRateLimitedException : OperationCanceledException
+{
+    /// <summary>Creates the exception.</summary>
+    public ClientRateLimitedException()
+        : base("the request was cancelled while waiting for the client rate limiter")
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ClientRateLimitedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and cause.</summary>
+    public ClientRateLimitedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal ClientRateLimitedException(Exception innerException, CancellationToken token)
+        : base("the request was cancelled while waiting for the client rate limiter", innerException, token)
+    {
     }
 }

@@ -117,7 +117,13 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
         }
         catch (OperationCanceledException e)
         {
-            throw Unavailable($"TokenReview timed out after {_timeout.TotalSeconds:0.###}s", token, e);
+            var throttled = e is ClientRateLimitedException || e.InnerException is ClientRateLimitedException;
+            throw Unavailable(
+                throttled
+                    ? $"TokenReview timed out after {_timeout.TotalSeconds:0.###}s waiting for the client rate limiter (raise kube-apiclient-qps/burst)"
+                    : $"TokenReview timed out after {_timeout.TotalSeconds:0.###}s",
+                token,
+                e);
         }
         catch (HttpOperationException e)
         {

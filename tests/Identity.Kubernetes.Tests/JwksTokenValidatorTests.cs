@@ -243,6 +243,21 @@ public sealed class JwksTokenValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Initial_load_failure_is_retried_after_a_short_delay_not_on_every_token()
+    {
+        var missing = Path.Combine(_dir, "later.json");
+        var validator = Create(Options(missing));
+        var token = _issuer.Mint("emojivoto", "web");
+        await Assert.ThrowsAsync<TokenValidationUnavailableException>(() => Review(validator, token));
+        _issuer.WriteJwks(missing);
+
+        await Assert.ThrowsAsync<TokenValidationUnavailableException>(() => Review(validator, token));
+        _time.Advance(JwksKeyProvider.InitialLoadRetryDelay);
+
+        Assert.True((await Review(validator, token)).Authenticated);
+    }
+
+    [Fact]
     public async Task Oidc_discovery_over_https_finds_the_jwks_and_sends_the_bearer_token()
     {
         await using var api = await FakeKubernetesApi.StartAsync();

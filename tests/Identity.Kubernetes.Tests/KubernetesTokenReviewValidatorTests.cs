@@ -161,6 +161,26 @@ public sealed class KubernetesTokenReviewValidatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_beyond_the_qps_budget_wait_and_the_wait_is_bounded_by_the_review_timeout()
+    {
+        var time = new FakeTimeProvider();
+        // One request of burst, then one token per ~16 minutes: the second review must wait on the limiter.
+        var client = KubernetesClientFactory.Create(_api.ClientConfiguration(), qps: 0.001, burst: 1);
+        using var validator = new KubernetesTokenReviewValidator(client,
+            new TokenValidationOptions { ReviewTimeout = TimeSpan.FromSeconds(5) }, time,
+            TestSupport.MeterFactory(), NullLogger<KubernetesTokenReviewValidator>.Instance);
+
+        Assert.True((await validator.ReviewAsync(TestSupport.Bytes("first"), TestContext.Current.CancellationToken)).Authenticated);
+        var second = validator.ReviewAsync(TestSupport.Bytes("second"), TestContext.Current.CancellationToken).AsTask();
+        Assert.False(second.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        var e = await Assert.ThrowsAsync<TokenValidationUnavailableException>(() => second);
+        Assert.Equal("TokenReview timed out after 5s waiting for the client rate limiter (raise kube-apiclient-qps/burst)", e.Message);
+        Assert.Equal(1, _api.ReviewCount);
+    }
+
+    [Fact]
     public async Task Caller_cancellation_is_not_reported_as_unavailable()
     {
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
