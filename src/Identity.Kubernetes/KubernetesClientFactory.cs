@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using k8s;
+using k8s.Exceptions;
 
 namespace Identity.Kubernetes;
 
@@ -11,11 +12,22 @@ public static class KubernetesClientFactory
     /// a client whose requests pass a token bucket of <paramref name="qps"/> refilling a bucket of
     /// <paramref name="burst"/>, like client-go's flowcontrol limiter.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The configuration cannot be loaded; the message says which one and why.</exception>
     public static IKubernetes Create(string? kubeconfig, double qps, int burst)
     {
-        var configuration = string.IsNullOrEmpty(kubeconfig)
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        KubernetesClientConfiguration configuration;
+        try
+        {
+            configuration = string.IsNullOrEmpty(kubeconfig)
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        }
+        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        {
+            var which = string.IsNullOrEmpty(kubeconfig) ? "the in-cluster configuration" : $"kubeconfig '{kubeconfig}'";
+            throw new InvalidOperationException($"Unable to load Kubernetes client configuration from {which}: {e.Message}", e);
+        }
+
         return Create(configuration, qps, burst);
     }
 

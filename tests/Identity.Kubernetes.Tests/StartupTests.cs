@@ -91,6 +91,27 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Outside_a_cluster_without_kubeconfig_the_client_error_is_clear()
+    {
+        Assert.SkipWhen(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is not null, "running inside a cluster");
+
+        var e = Assert.Throws<InvalidOperationException>(() => KubernetesClientFactory.Create(kubeconfig: null, qps: 100, burst: 200));
+
+        Assert.StartsWith("Unable to load Kubernetes client configuration from the in-cluster configuration: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Malformed_kubeconfig_error_names_the_file()
+    {
+        var path = Path.Combine(_dir, "broken");
+        File.WriteAllText(path, "clusters: [ {");
+
+        var e = Assert.Throws<InvalidOperationException>(() => KubernetesClientFactory.Create(path, 100, 200));
+
+        Assert.StartsWith($"Unable to load Kubernetes client configuration from kubeconfig '{path}': ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Jwks_mode_without_issuer_fails_validation_at_start()
     {
         using var host = BuildHost(s => s.AddIdentityTokenValidation(o => o.Mode = TokenValidationMode.Jwks));
