@@ -98,6 +98,15 @@ public sealed class CachingTokenValidator : ITokenValidator
             return running;
         }
 
+        // A review of this token may have finished between our cache miss and winning the slot.
+        if (_entries.TryGetValue(key, out var entry) && entry.ValidUntil > _timeProvider.GetUtcNow())
+        {
+            _hits.Add(1);
+            completion.SetResult(entry.Result);
+            _inflight.TryRemove(new KeyValuePair<TokenHash, Task<TokenReviewResult>>(key, completion.Task));
+            return completion.Task;
+        }
+
         _misses.Add(1);
         _ = RunReviewAsync(key, token.ToArray(), completion);
         return completion.Task;
