@@ -56,6 +56,31 @@ public sealed class K3sTokenReviewTests
 
             var garbage = await validator.ReviewAsync(Encoding.UTF8.GetBytes("not-a-token"), ct);
             Assert.False(garbage.Authenticated);
+
+            // The same real token also verifies locally against the cluster's own JWKS (jwks mode).
+            var configuration = k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            var caFile = Path.Combine(dir, "ca.crt");
+            await File.WriteAllTextAsync(caFile, string.Concat(configuration.SslCaCerts.Select(c => c.ExportCertificatePem() + "\n")), ct);
+            var bearerFile = Path.Combine(dir, "token");
+            var token = await RequestToken("identity.l5d.io");
+            await File.WriteAllTextAsync(bearerFile, token, ct);
+            var apiServer = configuration.Host.TrimEnd('/');
+            var jwksOptions = new TokenValidationOptions
+            {
+                Mode = TokenValidationMode.Jwks,
+                // The JWT's own iss is what the cluster's discovery document advertises; its jwks_uri names the
+                // node's internal address, so fetch the key set through the mapped API port instead.
+                TokenIssuer = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Issuer,
+                Jwks = apiServer + "/openid/v1/jwks",
+                JwksCaFile = caFile,
+                JwksBearerTokenFile = bearerFile,
+            };
+            using var keys = new JwksKeyProvider(JwksSource.Parse(jwksOptions.Jwks, jwksOptions.TokenIssuer), jwksOptions, null,
+                TimeProvider.System, TestSupport.MeterFactory(), NullLogger<JwksKeyProvider>.Instance);
+            var jwks = new JwksTokenValidator(jwksOptions, keys, TimeProvider.System, TestSupport.MeterFactory(), NullLogger<JwksTokenValidator>.Instance);
+            var local = await jwks.ReviewAsync(Encoding.UTF8.GetBytes(token), ct);
+            Assert.True(local.Authenticated, local.Error);
+            Assert.Equal("system:serviceaccount:default:web", local.Username);
         }
         finally
         {
