@@ -147,7 +147,11 @@ internal sealed class TokenValidationOptionsValidator : IValidateOptions<TokenVa
 
         try
         {
-            _ = JwksSource.Parse(options.Jwks, options.TokenIssuer);
+            var source = JwksSource.Parse(options.Jwks, options.TokenIssuer);
+            if (source.FilePath is { } file && !File.Exists(file))
+            {
+                errors.Add($"jwks file '{file}' does not exist");
+            }
         }
         catch (ArgumentException e)
         {

@@ -128,6 +128,7 @@ public sealed class StartupTests : IAsyncLifetime
     [InlineData("cache", "CacheSize must be at least 1, got 0")]
     [InlineData("kubeconfig", "kubeconfig file '/nonexistent/kubeconfig' does not exist")]
     [InlineData("jwks", "jwks: 'http://example.com/jwks' must use https (plain http is only allowed for loopback hosts)")]
+    [InlineData("jwks-file", "jwks file '/nonexistent/jwks.json' does not exist")]
     public async Task Invalid_options_fail_the_start_with_a_precise_message(string field, string message)
     {
         using var host = BuildHost(s => s.AddIdentityTokenValidation(o =>
@@ -143,7 +144,7 @@ public sealed class StartupTests : IAsyncLifetime
                 default:
                     o.Mode = TokenValidationMode.Jwks;
                     o.TokenIssuer = "https://kubernetes.default.svc";
-                    o.Jwks = "http://example.com/jwks";
+                    o.Jwks = field == "jwks" ? "http://example.com/jwks" : "/nonexistent/jwks.json";
                     break;
             }
         }));
