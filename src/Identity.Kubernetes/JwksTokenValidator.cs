@@ -21,6 +21,8 @@ namespace Identity.Kubernetes;
 /// </remarks>
 public sealed class JwksTokenValidator : ITokenValidator
 {
+    private const string AlgorithmError = "token signing algorithm is not RS256 or ES256";
+
     private static readonly string[] AllowedAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
 
     private readonly JwksKeyProvider _keys;
@@ -84,6 +86,13 @@ public sealed class JwksTokenValidator : ITokenValidator
         catch (ArgumentException)
         {
             return TokenReviewResult.Failed("token is malformed");
+        }
+
+        // Checked up front for a precise answer (the library reports a disallowed algorithm as a bad signature) and
+        // so "none"/HMAC tokens never reach key selection.
+        if (Array.IndexOf(AllowedAlgorithms, parsed.Alg) < 0)
+        {
+            return TokenReviewResult.Failed(AlgorithmError);
         }
 
         var keys = await _keys.GetKeysAsync(cancellationToken).ConfigureAwait(false);
@@ -163,7 +172,7 @@ public sealed class JwksTokenValidator : ITokenValidator
         SecurityTokenInvalidLifetimeException => "token lifetime is invalid",
         SecurityTokenInvalidAudienceException => _audienceError,
         SecurityTokenInvalidIssuerException => $"token issuer is not {_issuer}",
-        SecurityTokenInvalidAlgorithmException => "token signing algorithm is not RS256 or ES256",
+        SecurityTokenInvalidAlgorithmException => AlgorithmError,
         SecurityTokenSignatureKeyNotFoundException => "token signing key is unknown",
         SecurityTokenInvalidSignatureException => "token signature is invalid",
         SecurityTokenMalformedException => "token is malformed",

@@ -197,6 +197,38 @@ public sealed class JwksTokenValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Unsigned_token_is_rejected()
+    {
+        var validator = Create();
+        var header = Base64UrlEncoder.Encode("{\"alg\":\"none\",\"kid\":\"" + _issuer.KeyId + "\"}");
+        var payload = new JsonWebToken(_issuer.Mint("emojivoto", "web")).EncodedPayload;
+
+        var result = await Review(validator, $"{header}.{payload}.");
+
+        Assert.Equal(TokenReviewResult.Failed("token signing algorithm is not RS256 or ES256"), result);
+    }
+
+    [Fact]
+    public async Task Hmac_token_keyed_with_the_public_key_is_rejected()
+    {
+        var validator = Create();
+        var secret = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(_issuer.CreateJwksJson())) { KeyId = _issuer.KeyId };
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Claims = Claims(),
+            IssuedAt = Start.UtcDateTime,
+            NotBefore = Start.UtcDateTime,
+            Expires = Start.AddMinutes(10).UtcDateTime,
+            SigningCredentials = new SigningCredentials(secret, SecurityAlgorithms.HmacSha256),
+        });
+
+        var result = await Review(validator, token);
+
+        Assert.Equal(TokenReviewResult.Failed("token signing algorithm is not RS256 or ES256"), result);
+    }
+
+    [Fact]
     public async Task Malformed_token_is_rejected()
     {
         Assert.Equal(TokenReviewResult.Failed("token is malformed"), await Review(Create(), "not.a-jwt"));
