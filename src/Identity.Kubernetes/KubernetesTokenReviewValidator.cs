@@ -67,7 +67,9 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
             if (status.Error is { } firstError && firstError.Contains(AudienceErrorMarker, StringComparison.Ordinal))
             {
                 Log.TokenReviewAudienceFallback(_logger, firstError);
-                status = await ReviewOnceAsync(text, [], cancellationToken).ConfigureAwait(false);
+                // No audiences at all (the field is omitted, as client-go does for Linkerd's empty slice) means the API
+                // server's default audiences.
+                status = await ReviewOnceAsync(text, null, cancellationToken).ConfigureAwait(false);
             }
 
             if (!string.IsNullOrEmpty(status.Error))
@@ -94,7 +96,7 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
     /// <inheritdoc/>
     public void Dispose() => _concurrency.Dispose();
 
-    private async Task<V1TokenReviewStatus> ReviewOnceAsync(string token, IList<string> audiences, CancellationToken cancellationToken)
+    private async Task<V1TokenReviewStatus> ReviewOnceAsync(string token, IList<string>? audiences, CancellationToken cancellationToken)
     {
         var review = new V1TokenReview
         {
