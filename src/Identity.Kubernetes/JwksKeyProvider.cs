@@ -83,9 +83,22 @@ public sealed class JwksKeyProvider : IDisposable
     public async ValueTask<JwksKeySnapshot> GetKeysAsync(CancellationToken cancellationToken)
     {
         var snapshot = Volatile.Read(ref _snapshot);
-        if (snapshot is not null && _timeProvider.GetUtcNow() - snapshot.FetchedAt < _refreshInterval)
+        if (snapshot is not null)
         {
-            return snapshot;
+            var now = _timeProvider.GetUtcNow();
+            if (now - snapshot.FetchedAt < _refreshInterval)
+            {
+                return snapshot;
+            }
+
+            lock (_refreshLock)
+            {
+                // Stale because the last refresh failed: keep the old keys without refetching on every token.
+                if (_refreshing is null && now - _lastAttempt < _minRefreshInterval)
+                {
+                    return snapshot;
+                }
+            }
         }
 
         return await RefreshAsync(snapshot, cancellationToken).ConfigureAwait(false);

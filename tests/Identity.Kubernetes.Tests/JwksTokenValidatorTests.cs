@@ -349,16 +349,25 @@ public sealed class JwksTokenValidatorTests : IDisposable
     }
 
     [Fact]
-    public async Task Failed_refresh_keeps_serving_the_previous_keys()
+    public async Task Failed_refresh_keeps_serving_the_previous_keys_and_retries_at_a_bounded_rate()
     {
-        var validator = Create();
+        var meters = TestSupport.MeterFactory();
+        using var fetches = new TestSupport.CounterRecorder(meters, KubernetesMetrics.JwksRefreshes);
+        var options = Options();
+        using var keys = new JwksKeyProvider(JwksSource.Parse(options.Jwks, options.TokenIssuer), options, null, _time, meters, NullLogger<JwksKeyProvider>.Instance);
+        var validator = new JwksTokenValidator(options, keys, _time, meters, NullLogger<JwksTokenValidator>.Instance);
         var token = _issuer.Mint("emojivoto", "web", lifetime: TimeSpan.FromHours(1));
         Assert.True((await Review(validator, token)).Authenticated);
         File.Delete(_jwksFile);
 
         _time.Advance(TimeSpan.FromMinutes(6));
-
         Assert.True((await Review(validator, token)).Authenticated);
+        Assert.True((await Review(validator, token)).Authenticated);
+        Assert.Equal(2, fetches.Total);
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+        Assert.True((await Review(validator, token)).Authenticated);
+        Assert.Equal(3, fetches.Total);
     }
 
     [Fact]
