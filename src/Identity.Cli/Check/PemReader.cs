@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Identity.Cli.Check;
+
+/// <summary>
+/// Reads the PEM files the identity controller reads, with its rules (first key block only; certificates up to
+/// the first non-certificate block). Kept small and internal so it can be swapped for the shared Identity.Pki
+/// readers later.
+/// </summary>
+internal static class PemReader
+{
+    /// <summary>Parses every leading CERTIFICATE block. Returns an error message instead of throwing.</summary>
+    public static IReadOnlyList<X509Certificate2> ReadCertificates(string pem, string what, out string? error)
+    {
+        var certificates = new List<X509Certificate2>();
+        var rest = pem.AsMemory();
+        while (PemEncoding.TryFind(rest.Span, out var fields))
+        {
+            var label = rest.Span[fields.Label].ToString();
+            if (label != "CERTIFICATE")
+            {
+                // The Go decoder stops silently at the first other block; later certificates are ignored there too.
+                break;
+            }
+
+            var der = Convert.FromBase64String(rest.Span[fields.Base64Data].ToString());
+            try
+            {
+                certificates.Add(X509CertificateLoader.LoadCertificate(der));
+            }
+            catch (CryptographicException ex)
+            {
+                error = $"{what}: certificate #{certificates.Count + 1} cannot be parsed: {ex.Message}";
+                return certificates;
+            }
+
+            rest = rest[fields.Location.End..];
+        }
+
+        error = certificates.Count == 0 ? $"{what}: no PEM certificate found" : null;
+        return certificates;
+    }
+
+    /// <summary>
+    /// Parses the first PEM block as an ECDSA or RSA private key (SEC1, PKCS#1 or unencrypted PKCS#8), as the
+    /// controller does. The error message never contains key material.
+    /// </summary>
+    public static AsymmetricAlgorithm? ReadPrivateKey(string pem, string what, out string? error)
+    {
+        if (!PemEncoding.TryFind(pem, out var fields))
+        {
+            error = $"{what}: no PEM block found";
+            return null;
+        }
+
+        var label = pem[fields.Label];
+        byte[] der;
+        try
+        {
+            der = Convert.FromBase64String(pem[fields.Base64Data]);
+        }
+        catch (FormatException)
+        {
+            error = $"{what}: the PEM block is not valid base64";
+            return null;
+        }
+
+        try
+        {
+            switch (label)
+            {
+                case "EC PRIVATE KEY":
+                {
+                    var ec = ECDsa.Create();
+                    ec.ImportECPrivateKey(der, out _);
+                    error = null;
+                    return ec;
+                }
+
+                case "RSA PRIVATE KEY":
+                {
+                    var rsa = RSA.Create();
+                    rsa.ImportRSAPrivateKey(der, out _);
+                    error = null;
+                    return rsa;
+                }
+
+                case "PRIVATE KEY":
+                    return ReadPkcs8(der, what, out error);
+
+                default:
+                    error = $"{what}: unsupported block type: '{label}' (expected EC PRIVATE KEY, RSA PRIVATE KEY or PRIVATE KEY; encrypted keys are not supported)";
+                    return null;
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            error = $"{what}: the {label} block cannot be parsed: {ex.Message}";
+            return null;
+        }
+    }
+
+    private static AsymmetricAlgorithm? ReadPkcs8(byte[] der, string what, out string? error)
+    {
+        // PKCS#8 carries its algorithm inside; trying each supported type avoids a dependency on an ASN.1 reader.
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportPkcs8PrivateKey(der, out _);
+            error = null;
+            return ec;
+        }
+        catch (CryptographicException)
+        {
+            ec.Dispose();
+        }
+
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportPkcs8PrivateKey(der, out _);
+            error = null;
+            return rsa;
+        }
+        catch (CryptographicException)
+        {
+            rsa.Dispose();
+        }
+
+        error = $"{what}: unsupported PKCS#8 encoded private key type, only ECDSA and RSA private keys are supported";
+        return null;
+    }
+}
