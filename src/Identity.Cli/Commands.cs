@@ -8,5 +8,6 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return Check.CheckCommand.Create();
+        yield return Anchors.AnchorsCommand.Create();
     }
 }

@@ -59,9 +59,15 @@ internal static class CryptoRequirements
             return null;
         }
 
-        var name = curve.IsNamed && curve.Oid.FriendlyName is { } friendly && friendly.StartsWith("nistP", StringComparison.Ordinal)
-            ? $"P-{ec.KeySize}"
-            : curve.IsNamed ? curve.Oid.FriendlyName ?? curve.Oid.Value ?? "an unknown curve" : $"an explicit {ec.KeySize}-bit curve";
+        var name = curve.IsNamed
+            ? curve.Oid.Value switch
+            {
+                "1.3.132.0.33" => "P-224",
+                "1.3.132.0.34" => "P-384",
+                "1.3.132.0.35" => "P-521",
+                _ => curve.Oid.FriendlyName ?? curve.Oid.Value ?? "an unknown curve",
+            }
+            : $"an explicit {ec.KeySize}-bit curve";
         return $"must use P-256 curve for public key, instead {name} was used";
     }
 
