@@ -28,20 +28,11 @@ internal static partial class AnchorsCommand
             Description = "Namespace of the ConfigMap.",
             DefaultValueFactory = _ => LinkerdIdentityObjects.DefaultNamespace,
         };
-        ns.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<string>();
-            if (value is null || value.Length > 63 || !Dns1123Label().IsMatch(value))
-            {
-                r.AddError($"--namespace '{value}' is not a valid namespace name (DNS-1123 label)");
-            }
-        });
         var output = new Option<string>("--output", "-o")
         {
             Description = "yaml: the ConfigMap for `kubectl apply -f -`; pem: the bundle only.",
             DefaultValueFactory = _ => "yaml",
         };
-        output.AcceptOnlyFromAmong("yaml", "pem");
         var dropExpired = new Option<bool>("--drop-expired") { Description = "Leave expired anchors out of the bundle." };
 
         var command = new Command(
@@ -56,6 +47,22 @@ internal static partial class AnchorsCommand
         {
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
+
+            // Validated here rather than by the parser: a parse error prints help on stdout, which is piped to kubectl.
+            var @namespace = parseResult.GetValue(ns)!;
+            if (@namespace.Length > 63 || !Dns1123Label().IsMatch(@namespace))
+            {
+                await stderr.WriteLineAsync($"error: --namespace '{@namespace}' is not a valid namespace name (DNS-1123 label)");
+                return 1;
+            }
+
+            var format = parseResult.GetValue(output);
+            if (format is not ("yaml" or "pem"))
+            {
+                await stderr.WriteLineAsync($"error: --output '{format}' is not supported; use yaml or pem");
+                return 1;
+            }
+
             var inputs = new List<(string, string)>();
             foreach (var file in parseResult.GetValue(files)!)
             {
@@ -88,9 +95,9 @@ internal static partial class AnchorsCommand
                     await stderr.WriteLineAsync(line);
                 }
 
-                await stdout.WriteAsync(parseResult.GetValue(output) == "pem"
+                await stdout.WriteAsync(format == "pem"
                     ? AnchorBundler.ToPem(bundle.Anchors)
-                    : AnchorBundler.ToConfigMapYaml(bundle.Anchors, parseResult.GetValue(ns)!));
+                    : AnchorBundler.ToConfigMapYaml(bundle.Anchors, @namespace));
                 return 0;
             }
             finally

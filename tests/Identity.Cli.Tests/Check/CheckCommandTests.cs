@@ -31,7 +31,7 @@ public sealed class CheckCommandTests : IDisposable
         return path;
     }
 
-    private async Task<(Cli.Result Result, List<(string Name, string Status, string Message)> Rows)> CheckJsonAsync(
+    private async Task<(CliRunner.Result Result, List<(string Name, string Status, string Message)> Rows)> CheckJsonAsync(
         string anchorsPem, string issuerPem, string keyPem, params string[] extra)
     {
         var args = new[]
@@ -39,7 +39,7 @@ public sealed class CheckCommandTests : IDisposable
             "check", "--anchors", Write("ca-bundle.crt", anchorsPem), "--issuer-cert", Write("issuer.crt", issuerPem),
             "--issuer-key", Write("issuer.key", keyPem), "--output", "json",
         }.Concat(extra).ToArray();
-        var result = await Cli.RunAsync(args);
+        var result = await CliRunner.RunAsync(args);
         return (result, ParseRows(result.Stdout));
     }
 
@@ -77,7 +77,7 @@ public sealed class CheckCommandTests : IDisposable
         var root = Root();
         var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
 
-        var result = await Cli.RunAsync("check", "--anchors", Write("a.crt", root.CertificatePem),
+        var result = await CliRunner.RunAsync("check", "--anchors", Write("a.crt", root.CertificatePem),
             "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
 
         var expectedExpiry = Rfc(Now.AddDays(30));
@@ -344,7 +344,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Unreadable_inputs_fail_the_config_check_with_every_problem()
     {
-        var result = await Cli.RunAsync("check", "--anchors", Path.Combine(_dir, "missing.crt"),
+        var result = await CliRunner.RunAsync("check", "--anchors", Path.Combine(_dir, "missing.crt"),
             "--issuer-cert", Write("issuer.crt", "not pem"), "--issuer-key", Write("issuer.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"),
             "-o", "json");
 
@@ -370,7 +370,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, certName), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, keyName), issuer.KeyPem);
 
-        var result = await Cli.RunAsync("check", "--issuer-dir", dir, "--scheme", scheme, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
+        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--scheme", scheme, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
 
         AssertStatuses(ParseRows(result.Stdout), AllOkExcept());
         Assert.Equal(0, result.ExitCode);
@@ -386,7 +386,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
         File.WriteAllText(Path.Combine(dir, "ca.crt"), root.CertificatePem);
 
-        var result = await Cli.RunAsync("check", "--issuer-dir", dir, "--scheme", "kubernetes.io/tls", "-o", "json");
+        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--scheme", "kubernetes.io/tls", "-o", "json");
 
         AssertStatuses(ParseRows(result.Stdout), AllOkExcept());
     }
@@ -400,7 +400,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "tls.crt"), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
 
-        var result = await Cli.RunAsync("check", "--issuer-dir", dir, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
+        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
 
         var row = Assert.Single(ParseRows(result.Stdout));
         Assert.Contains(Path.Combine(dir, "crt.pem"), row.Message, StringComparison.Ordinal);
@@ -417,7 +417,7 @@ public sealed class CheckCommandTests : IDisposable
     [InlineData("--issuer-dir cannot be combined", "check", "--issuer-dir", "d", "--issuer-key", "k")]
     public async Task Usage_errors_go_to_stderr_with_exit_1(string expected, params string[] args)
     {
-        var result = await Cli.RunAsync(args);
+        var result = await CliRunner.RunAsync(args);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
@@ -427,7 +427,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Unknown_scheme_is_a_parse_error()
     {
-        var result = await Cli.RunAsync("check", "--issuer-dir", _dir, "--scheme", "bogus");
+        var result = await CliRunner.RunAsync("check", "--issuer-dir", _dir, "--scheme", "bogus");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("bogus", result.Stderr, StringComparison.Ordinal);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Identity.Cli.Tests.Check;
 
 /// <summary>Runs the commands under test in-process with captured stdout/stderr and a fake clock.</summary>
-internal static class Cli
+internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
