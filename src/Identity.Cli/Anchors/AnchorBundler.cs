@@ -97,6 +97,11 @@ internal static class AnchorBundler
             return "not a CA certificate (BasicConstraints CA:TRUE is missing); a trust anchor must be a CA";
         }
 
+        if (CryptoRequirements.PublicKeyAlgorithmName(certificate) is not ("ECDSA" or "RSA") and var algorithm)
+        {
+            return $"uses a {algorithm} key; trust anchors must use ECDSA or RSA";
+        }
+
         if (!SelfSignature.IsSelfSigned(certificate))
         {
             return $"not self-signed (issued by {certificate.Issuer}); a trust anchor must be a root, bundle the root that issued it instead";

@@ -50,7 +50,10 @@ internal static class PemReader
     {
         if (!PemEncoding.TryFind(pem, out var fields))
         {
-            error = $"{what}: no PEM block found";
+            // Legacy OpenSSL encryption puts RFC 1421 headers inside the block, which PemEncoding does not accept.
+            error = pem.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal)
+                ? $"{what}: the key is encrypted (Proc-Type: 4,ENCRYPTED); the controller only reads unencrypted keys"
+                : $"{what}: no PEM block found";
             return null;
         }
 
