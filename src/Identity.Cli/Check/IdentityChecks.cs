@@ -59,9 +59,9 @@ internal static class IdentityChecks
             l => (IssuerAlgorithm, CheckSeverity.Fatal, "l5d-identity-issuer-cert-uses-supported-crypto",
                 CryptoRequirements.CheckIssuer(l.Issuer), "the issuer uses ECDSA P-256"),
             l => (IssuerValidity, CheckSeverity.Fatal, "l5d-identity-issuer-cert-is-time-valid",
-                ValidityPeriod(l.Issuer, now), $"the issuer is valid at {CertificateText.Rfc3339(now)}"),
+                IssuerFile(l, c => ValidityPeriod(c, now)), $"the issuer is valid at {CertificateText.Rfc3339(now)}"),
             l => (IssuerNotExpiringSoon(warningDays), CheckSeverity.Warning, "l5d-identity-issuer-cert-not-expiring-soon",
-                ExpiringSoon(l.Issuer, now, warningDays), EarliestExpiry([l.Issuer], now)),
+                IssuerFile(l, c => ExpiringSoon(c, now, warningDays)), EarliestExpiry([l.Issuer, .. l.IssuerChain], now)),
             l => (IssuedByAnchor, CheckSeverity.Error, "l5d-identity-issuer-cert-issued-by-trust-anchor",
                 IssuedByAnchors(l, now, out var okMessage), okMessage),
             l => (KeyMatches, CheckSeverity.Error, null,
@@ -159,6 +159,30 @@ internal static class IdentityChecks
         var first = certificates.MinBy(CertificateText.NotAfter)!;
         var notAfter = CertificateText.NotAfter(first);
         return $"expires on {CertificateText.Rfc3339(notAfter)} ({(int)Math.Floor((notAfter - now).TotalDays)} days left)";
+    }
+
+    /// <summary>
+    /// Applies a time check to the issuer and then to the chain after it in the issuer file: the controller's
+    /// verification fails on any expired certificate there, and it clamps leaves to the earliest expiry.
+    /// The issuer's own failure keeps Linkerd's exact wording.
+    /// </summary>
+    private static string? IssuerFile(LoadedIdentity loaded, Func<X509Certificate2, string?> check)
+    {
+        var lines = new List<string>();
+        if (check(loaded.Issuer) is { } issuerFailure)
+        {
+            lines.Add(issuerFailure);
+        }
+
+        foreach (var certificate in loaded.IssuerChain)
+        {
+            if (check(certificate) is { } failure)
+            {
+                lines.Add($"chain certificate {certificate.Subject} in the issuer file: {failure}");
+            }
+        }
+
+        return lines.Count == 0 ? null : string.Join('\n', lines);
     }
 
     private static string? ListFailures(string heading, IReadOnlyList<X509Certificate2> certificates, Func<X509Certificate2, string?> check)

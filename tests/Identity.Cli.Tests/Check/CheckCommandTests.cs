@@ -285,6 +285,36 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Expired_intermediate_in_the_issuer_file_fails_issuer_validity()
+    {
+        var root = Root(pathLength: 2);
+        var intermediate = Issuer(root, "intermediate", pathLength: 1, notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-2));
+        var issuer = Issuer(intermediate);
+
+        var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
+
+        Assert.Equal(
+            (IssuerValid, "error", $"chain certificate CN=intermediate in the issuer file: not valid anymore. Expired on {Rfc(Now.AddDays(-2))}"),
+            rows[^1]);
+        Assert.Equal(1, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Intermediate_expiring_soon_warns_because_leaves_are_clamped_to_it()
+    {
+        var root = Root(pathLength: 2);
+        var intermediate = Issuer(root, "intermediate", pathLength: 1, notAfter: TimeSpan.FromDays(45));
+        var issuer = Issuer(intermediate, notAfter: TimeSpan.FromDays(40));
+
+        var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
+
+        Assert.Equal(
+            $"will expire on {Rfc(Now.AddDays(40))}\nchain certificate CN=intermediate in the issuer file: will expire on {Rfc(Now.AddDays(45))}",
+            rows.Single(r => r.Name == Issuer60).Message);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
     public async Task Anchor_path_length_too_small_for_the_issuer_is_reported()
     {
         // pathLen 1 lets the root sign the intermediate, so the issuer's own chain verifies; but the issuer is
