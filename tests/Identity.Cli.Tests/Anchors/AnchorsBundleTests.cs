@@ -191,6 +191,45 @@ public sealed class AnchorsBundleTests : IDisposable
     }
 
     [Fact]
+    public async Task Kubectl_reads_the_configmap_back_unchanged()
+    {
+        var kubectl = Environment.GetEnvironmentVariable("IDENTITY_TEST_KUBECTL") is { Length: > 0 } configured ? configured : "/usr/bin/kubectl";
+        Assert.SkipUnless(File.Exists(kubectl), $"kubectl not found at {kubectl}");
+        var a = Root("root-a");
+        var b = Root("root-b");
+        var result = await CliRunner.RunAsync("anchors", "bundle", Write("a.crt", a.CertificatePem), Write("b.crt", b.CertificatePem));
+        var kustomization = Directory.CreateDirectory(Path.Combine(_dir, "k")).FullName;
+        File.WriteAllText(Path.Combine(kustomization, "trust-roots.yaml"), result.Stdout);
+        File.WriteAllText(Path.Combine(kustomization, "kustomization.yaml"), "resources:\n- trust-roots.yaml\n");
+
+        // kustomize parses with kubectl's own YAML stack (kyaml) and re-serializes: the bundle must survive intact.
+        var (exit, stdout, stderr) = await RunAsync(kubectl, "kustomize", kustomization);
+
+        Assert.True(exit == 0, stderr);
+        var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(stdout);
+        Assert.Equal("linkerd-identity-trust-roots", configMap.Metadata.Name);
+        Assert.Equal(KubernetesYaml.Deserialize<V1ConfigMap>(result.Stdout).Data["ca-bundle.crt"], configMap.Data["ca-bundle.crt"]);
+        Assert.Equal([Sha256(a.Certificate), Sha256(b.Certificate)], Fingerprints(configMap.Data["ca-bundle.crt"]));
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, params string[] args)
+    {
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(1));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
     public async Task Openssl_verifies_an_issuer_against_the_bundle()
     {
         const string openssl = "/usr/bin/openssl";
@@ -203,17 +242,10 @@ public sealed class AnchorsBundleTests : IDisposable
         var issuerFile = Write("issuer.crt", issuer.CertificatePem);
 
         // -attime: the fixtures are valid around the test clock, not necessarily around today.
-        using var process = Process.Start(new ProcessStartInfo(openssl)
-        {
-            ArgumentList = { "verify", "-attime", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "-CAfile", bundle, issuerFile },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var stdout = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var (exit, stdout, stderr) = await RunAsync(
+            openssl, "verify", "-attime", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "-CAfile", bundle, issuerFile);
 
-        Assert.True(process.ExitCode == 0, stdout + stderr);
+        Assert.True(exit == 0, stdout + stderr);
         Assert.Contains(": OK", stdout, StringComparison.Ordinal);
     }
 }
