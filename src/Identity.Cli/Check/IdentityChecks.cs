@@ -19,6 +19,7 @@ internal static class IdentityChecks
     public const string IssuerValidity = "issuer cert is within its validity period";
     public const string IssuedByAnchor = "issuer cert is issued by the trust anchor";
     public const string KeyMatches = "issuer key matches certificate";
+    public const string GoCompatiblePem = "trust anchors and issuer cert PEM parse like linkerd-identity does";
     public const string FitForIssuing = "issuer cert is a CA with a path length and key usage fit for issuing";
 
     public static string AnchorsNotExpiringSoon(int days) => $"trust anchors are valid for at least {days} days";
@@ -68,6 +69,8 @@ internal static class IdentityChecks
                 KeyMatchesCertificate(l.Issuer, l.IssuerKey), "the private key belongs to the issuer certificate"),
             l => (FitForIssuing, CheckSeverity.Error, null,
                 FitToIssue(l, now), "the issuer is a CA allowed to sign leaf certificates"),
+            _ => (GoCompatiblePem, CheckSeverity.Warning, null,
+                GoPemProblems(material), "no trailing data after the last PEM block"),
         };
 
         foreach (var step in steps)
@@ -183,6 +186,22 @@ internal static class IdentityChecks
         }
 
         return lines.Count == 0 ? null : string.Join('\n', lines);
+    }
+
+    private static string? GoPemProblems(IdentityMaterial material)
+    {
+        var problems = new List<string>();
+        if (material.AnchorsPem is not null && PemReader.GoDecoderProblem(material.AnchorsPem) is { } anchors)
+        {
+            problems.Add($"trust anchors ({material.AnchorsSource}): {anchors}");
+        }
+
+        if (material.IssuerCertificatePem is not null && PemReader.GoDecoderProblem(material.IssuerCertificatePem) is { } issuer)
+        {
+            problems.Add($"issuer certificate ({material.IssuerCertificateSource}): {issuer}");
+        }
+
+        return problems.Count == 0 ? null : string.Join('\n', problems);
     }
 
     private static string? ListFailures(string heading, IReadOnlyList<X509Certificate2> certificates, Func<X509Certificate2, string?> check)

@@ -43,6 +43,50 @@ internal static class PemReader
     }
 
     /// <summary>
+    /// Returns why Linkerd's Go reader (<c>DecodePEMCertificates</c>) would fail on text this reader accepts, or
+    /// null. Go decodes block after block until the text is used up; anything left after the last block's END
+    /// line (an extra blank line, trailing text) makes it fail with "not a PEM certificate" (linkerd2#3414).
+    /// Reading stops silently at the first non-certificate block, so nothing after one matters.
+    /// </summary>
+    public static string? GoDecoderProblem(string pem)
+    {
+        var rest = pem.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            if (!rest[fields.Label].SequenceEqual("CERTIFICATE"))
+            {
+                return null;
+            }
+
+            rest = rest[fields.Location.End..];
+
+            // Go's pem.Decode consumes the END line including trailing spaces/tabs and one line ending.
+            rest = rest.TrimStart(" \t");
+            if (rest.StartsWith("\r\n"))
+            {
+                rest = rest[2..];
+            }
+            else if (rest.StartsWith("\n"))
+            {
+                rest = rest[1..];
+            }
+
+            if (rest.IsEmpty)
+            {
+                return null;
+            }
+
+            if (!PemEncoding.TryFind(rest, out _))
+            {
+                var shown = rest.Length > 20 ? rest[..20].ToString() + "..." : rest.ToString();
+                return $"{rest.Length} byte(s) after the last PEM block ({System.Text.Json.JsonSerializer.Serialize(shown)}): Linkerd's Go controller fails on them with \"not a PEM certificate\"";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Parses the first PEM block as an ECDSA or RSA private key (SEC1, PKCS#1 or unencrypted PKCS#8), as the
     /// controller does. The error message never contains key material.
     /// </summary>

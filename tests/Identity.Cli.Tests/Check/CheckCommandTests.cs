@@ -17,8 +17,9 @@ public sealed class CheckCommandTests : IDisposable
     private const string IssuedBy = "issuer cert is issued by the trust anchor";
     private const string KeyMatches = "issuer key matches certificate";
     private const string FitForIssuing = "issuer cert is a CA with a path length and key usage fit for issuing";
+    private const string GoPem = "trust anchors and issuer cert PEM parse like linkerd-identity does";
 
-    private static readonly string[] AllChecks = [ConfigValid, AnchorsAlgo, AnchorsValid, Anchors60, IssuerAlgo, IssuerValid, Issuer60, IssuedBy, KeyMatches, FitForIssuing];
+    private static readonly string[] AllChecks = [ConfigValid, AnchorsAlgo, AnchorsValid, Anchors60, IssuerAlgo, IssuerValid, Issuer60, IssuedBy, KeyMatches, FitForIssuing, GoPem];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("identity-check-").FullName;
 
@@ -97,6 +98,7 @@ public sealed class CheckCommandTests : IDisposable
             √ {IssuedBy}
             √ {KeyMatches}
             √ {FitForIssuing}
+            √ {GoPem}
 
             Status check results are √ (with warnings ‼)
 
@@ -358,6 +360,29 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Contains("issuer cert is not a CA", message, StringComparison.Ordinal);
         Assert.Contains("lacks keyCertSign", message, StringComparison.Ordinal);
         Assert.Equal(1, result.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("\n", true)]
+    [InlineData("  \n", true)]
+    [InlineData("", true)]
+    [InlineData("\n\n", false)]
+    [InlineData("\ntrailing text\n", false)]
+    public async Task Trailing_data_the_go_reader_rejects_is_a_warning(string trailer, bool ok)
+    {
+        var root = Root();
+        var issuer = Issuer(root);
+
+        var (result, rows) = await CheckJsonAsync(root.Certificate.ExportCertificatePem() + trailer, issuer.CertificatePem, issuer.KeyPem, "--strict");
+
+        var row = rows.Single(r => r.Name == GoPem);
+        Assert.Equal(ok ? "ok" : "warning", row.Status);
+        Assert.Equal(ok ? 0 : 1, result.ExitCode);
+        if (!ok)
+        {
+            Assert.Contains("Linkerd's Go controller fails on them with \"not a PEM certificate\"", row.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"trust anchors ({Path.Combine(_dir, "ca-bundle.crt")}): {trailer.Length - 1} byte(s) after the last PEM block", row.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         var result = await CheckAsync("--context", "west");
 
         var rows = CheckCommandTests.ParseRows(result.Stdout);
-        Assert.Equal(10, rows.Count);
+        Assert.Equal(11, rows.Count);
         Assert.All(rows, r => Assert.Equal("ok", r.Status));
         Assert.Contains("context west, configmap linkerd/linkerd-identity-trust-roots key ca-bundle.crt", rows[0].Message, StringComparison.Ordinal);
         Assert.Contains("/api/v1/namespaces/linkerd/secrets/linkerd-identity-issuer", _west.Requests);
@@ -110,8 +110,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
             [("clusters share trust anchors", "ok", "west, east mount the same 1 trust anchor(s)"),
              ("each cluster's issuer chains to the trust anchors of every other cluster", "ok", "every issuer verifies against the anchors of every other cluster")],
             multi);
-        Assert.Equal(10, CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity (west)").Count);
-        Assert.Equal(10, CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity (east)").Count);
+        Assert.Equal(11, CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity (west)").Count);
+        Assert.Equal(11, CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity (east)").Count);
         Assert.Equal(0, result.ExitCode);
     }
 
