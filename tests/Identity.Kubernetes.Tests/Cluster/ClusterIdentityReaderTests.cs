@@ -130,4 +130,43 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
 
         Assert.Contains("unauthorized", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Server_certificate_not_signed_by_the_kubeconfig_ca_is_refused()
+    {
+        await using var other = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
+        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "wrong-ca"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
+        var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.Certificate.ExportCertificatePem()));
+        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.Certificate.ExportCertificatePem()));
+        File.WriteAllText(path, File.ReadAllText(path).Replace(ownCa, otherCa, StringComparison.Ordinal));
+        using var client = KubeconfigClientFactory.Create(path, "west");
+
+        var ex = await Assert.ThrowsAsync<ClusterReadException>(
+            () => new ClusterIdentityReader(client, "west").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("context west: cannot reach the Kubernetes API to read secret linkerd/linkerd-identity-issuer", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_api.Requests);
+    }
+
+    [Fact]
+    public async Task Stopped_api_server_is_a_clear_read_error()
+    {
+        var stopped = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
+        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, KubeApiDouble> { ["gone"] = stopped });
+        await stopped.DisposeAsync();
+        using var client = KubeconfigClientFactory.Create(path, "gone");
+
+        var ex = await Assert.ThrowsAsync<ClusterReadException>(
+            () => new ClusterIdentityReader(client, "gone").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("context gone: cannot reach the Kubernetes API", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_kubeconfig_file_is_a_clear_error()
+    {
+        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(Path.Combine(_dir, "nope"), "west"));
+
+        Assert.Equal($"kubeconfig file '{Path.Combine(_dir, "nope")}' does not exist", ex.Message);
+    }
 }
