@@ -73,6 +73,23 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Json_output_is_an_array_of_category_name_status_message()
+    {
+        var root = Root();
+        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+
+        var (result, _) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
+
+        using var document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(JsonValueKind.Array, document.RootElement.ValueKind);
+        Assert.All(document.RootElement.EnumerateArray(), e =>
+            Assert.Equal(["category", "name", "status", "message"], e.EnumerateObject().Select(p => p.Name)));
+        var warning = document.RootElement.EnumerateArray().Single(e => e.GetProperty("status").GetString() == "warning");
+        Assert.Equal("linkerd-identity", warning.GetProperty("category").GetString());
+        Assert.Equal(Issuer60, warning.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Table_output_groups_checks_with_markers_and_a_status_line()
     {
         var root = Root();

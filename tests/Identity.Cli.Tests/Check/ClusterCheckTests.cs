@@ -158,6 +158,32 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Multicluster_compares_three_clusters()
+    {
+        await using var north = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
+        var kubeconfig = KubeApiDouble.WriteKubeconfig(
+            Path.Combine(_dir, "three"),
+            new Dictionary<string, KubeApiDouble> { ["west"] = _west, ["east"] = _east, ["north"] = north });
+        var shared = Root("root-shared");
+        var stray = Root("root-stray");
+        Install(_west, Issuer(shared, "identity.west"), shared.CertificatePem);
+        Install(_east, Issuer(shared, "identity.east"), shared.CertificatePem);
+        Install(north, Issuer(shared, "identity.north"), shared.CertificatePem + stray.CertificatePem);
+
+        var result = await CliRunner.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
+
+        var multi = CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity-multicluster");
+        Assert.Equal(
+            "the clusters mount different trust anchors (configmap linkerd-identity-trust-roots):\n" +
+            $"* west lacks CN=root-stray (sha256 {Sha256(stray.Certificate)}), present in north\n" +
+            $"* east lacks CN=root-stray (sha256 {Sha256(stray.Certificate)}), present in north",
+            multi[0].Message);
+        // Every issuer still chains to a root every cluster trusts, so cross-cluster mTLS works.
+        Assert.Equal("ok", multi[1].Status);
+        Assert.Equal(1, result.ExitCode);
+    }
+
+    [Fact]
     public async Task Multicluster_with_an_unreadable_cluster_cannot_compare()
     {
         var root = Root();
