@@ -39,6 +39,14 @@ public static class KubeconfigClientFactory
         {
             throw new ClusterReadException($"cannot use kubeconfig context '{context ?? "(current)"}': {ex.Message}", ex);
         }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new ClusterReadException($"kubeconfig is not valid YAML: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ClusterReadException($"cannot read kubeconfig: {ex.Message}", ex);
+        }
     }
 
     private static FileInfo[] ResolveFiles(string? kubeconfigPath)

@@ -125,6 +125,19 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Table_status_line_explains_a_strict_failure()
+    {
+        var root = Root();
+        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+
+        var result = await CliRunner.RunAsync("check", "--strict", "--anchors", Write("a.crt", root.CertificatePem),
+            "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
+
+        Assert.EndsWith("\nStatus check results are × (warnings fail with --strict)\n", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(1, result.ExitCode);
+    }
+
+    [Fact]
     public async Task Issuer_expiring_in_30_days_warns_exit_0_and_exit_1_with_strict()
     {
         var root = Root();

@@ -169,4 +169,15 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
 
         Assert.Equal($"kubeconfig file '{Path.Combine(_dir, "nope")}' does not exist", ex.Message);
     }
+
+    [Fact]
+    public void Malformed_kubeconfig_is_a_clear_error()
+    {
+        var path = Path.Combine(_dir, "broken");
+        File.WriteAllText(path, "clusters: [\n  - name: x\n    cluster: {server: \n");
+
+        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(path, "west"));
+
+        Assert.StartsWith("kubeconfig is not valid YAML", ex.Message, StringComparison.Ordinal);
+    }
 }
