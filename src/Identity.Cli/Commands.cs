@@ -8,5 +8,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return Cert.CertCommand.Create();
+        yield return Check.CheckCommand.Create();
+        yield return Anchors.AnchorsCommand.Create();
     }
 }
