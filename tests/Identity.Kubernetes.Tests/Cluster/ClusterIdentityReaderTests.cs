@@ -27,7 +27,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
 
     private async Task<ClusterIdentityMaterial> ReadAsync(string? scheme = null, string ns = "linkerd")
     {
-        using var client = KubeconfigClientFactory.Create(_kubeconfig, "west");
+        using var client = KubernetesClientFactory.CreateForContext(_kubeconfig, "west");
         return await new ClusterIdentityReader(client, "west").ReadAsync(ns, scheme, TestContext.Current.CancellationToken);
     }
 
@@ -113,7 +113,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public void Unknown_context_is_a_clear_error()
     {
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(_kubeconfig, "east"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(_kubeconfig, "east"));
 
         Assert.StartsWith("context 'east' does not exist in kubeconfig", ex.Message, StringComparison.Ordinal);
     }
@@ -123,7 +123,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     {
         var other = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "other"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
         File.WriteAllText(other, File.ReadAllText(other).Replace(_api.Token, "not-the-token", StringComparison.Ordinal));
-        using var client = KubeconfigClientFactory.Create(other, "west");
+        using var client = KubernetesClientFactory.CreateForContext(other, "west");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "west").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -139,7 +139,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
         var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.Certificate.ExportCertificatePem()));
         var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.Certificate.ExportCertificatePem()));
         File.WriteAllText(path, File.ReadAllText(path).Replace(ownCa, otherCa, StringComparison.Ordinal));
-        using var client = KubeconfigClientFactory.Create(path, "west");
+        using var client = KubernetesClientFactory.CreateForContext(path, "west");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "west").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -154,7 +154,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
         var stopped = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
         var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, KubeApiDouble> { ["gone"] = stopped });
         await stopped.DisposeAsync();
-        using var client = KubeconfigClientFactory.Create(path, "gone");
+        using var client = KubernetesClientFactory.CreateForContext(path, "gone");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "gone").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -165,7 +165,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public void Missing_kubeconfig_file_is_a_clear_error()
     {
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(Path.Combine(_dir, "nope"), "west"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(Path.Combine(_dir, "nope"), "west"));
 
         Assert.Equal($"kubeconfig file '{Path.Combine(_dir, "nope")}' does not exist", ex.Message);
     }
@@ -176,7 +176,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
         var path = Path.Combine(_dir, "broken");
         File.WriteAllText(path, "clusters: [\n  - name: x\n    cluster: {server: \n");
 
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(path, "west"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(path, "west"));
 
         Assert.StartsWith("kubeconfig is not valid YAML", ex.Message, StringComparison.Ordinal);
     }
