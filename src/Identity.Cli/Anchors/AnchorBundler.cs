@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Cli.Check;
+using Identity.Pki.Verification;
 
 namespace Identity.Cli.Anchors;
 
@@ -102,7 +103,7 @@ internal static class AnchorBundler
             return $"uses a {algorithm} key; trust anchors must use ECDSA or RSA";
         }
 
-        if (!SelfSignature.IsSelfSigned(certificate))
+        if (!ChainVerifier.IsSelfSigned(certificate))
         {
             return $"not self-signed (issued by {certificate.Issuer}); a trust anchor must be a root, bundle the root that issued it instead";
         }

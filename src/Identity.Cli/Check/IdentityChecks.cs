@@ -220,7 +220,7 @@ internal static class IdentityChecks
 
     private static string? IssuedByAnchors(LoadedIdentity loaded, DateTimeOffset now, out string okMessage)
     {
-        var failure = ChainVerifier.Verify(loaded.Issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
+        var failure = IssuerChain.Verify(loaded.Issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
         okMessage = failure is null ? $"chains to trust anchor {CertificateText.Describe(path[^1])}" : string.Empty;
         return failure;
     }
@@ -265,7 +265,7 @@ internal static class IdentityChecks
 
         // Each CA above the issuer must allow the CAs below it: the certificate at position i of the path
         // (issuer = 0) has i CAs under it before the leaf, so a pathLenConstraint below i forbids this path.
-        ChainVerifier.Verify(issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
+        IssuerChain.Verify(issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
         for (var i = 1; i < path.Count; i++)
         {
             var above = path[i].Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
