@@ -14,7 +14,7 @@ internal static class Tools
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>The folder holding Identity.sln, found by walking up from the test binaries.</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestPaths.SolutionDirectory;
 
     public static string DeployDir => Path.Combine(RepoRoot, "deploy");
 
@@ -92,18 +92,5 @@ internal static class Tools
             .Select(dir => Path.Combine(dir, "kubectl"))
             .FirstOrDefault(File.Exists);
         return onPath ?? Default;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"Identity.sln not found above {AppContext.BaseDirectory}");
     }
 }

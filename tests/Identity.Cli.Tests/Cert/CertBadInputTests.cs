@@ -79,7 +79,7 @@ public sealed class CertBadInputTests
     [MemberData(nameof(Cases))]
     public void Bad_input_is_refused_with_a_precise_message_and_nothing_written(string name, string command, string message)
     {
-        using var dir = new WorkDir();
+        using var dir = new TempDirectory("identity-cli-");
         CreateFixtures(dir);
         var before = Snapshot(dir.Path);
 
@@ -95,7 +95,7 @@ public sealed class CertBadInputTests
     [Fact]
     public void The_table_has_at_least_25_cases() => Assert.True(Cases.Count >= 25);
 
-    private static void CreateFixtures(WorkDir d)
+    private static void CreateFixtures(TempDirectory d)
     {
         const string ok = "--no-password";
         CertCli.RunOk("cert", "create", "Root", d["root.crt"], d["root.key"], "--profile", "root-ca", ok, "--insecure");

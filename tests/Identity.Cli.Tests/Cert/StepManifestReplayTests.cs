@@ -18,9 +18,9 @@ public sealed partial class StepManifestReplayTests
     [Fact]
     public void Every_manifest_command_produces_the_same_structure_as_step()
     {
-        using var dir = new WorkDir();
-        File.Copy(StepVectors.PathOf("password.txt"), dir["password.txt"]);
-        var commands = File.ReadAllLines(StepVectors.PathOf("MANIFEST.md"))
+        using var dir = new TempDirectory("identity-cli-");
+        File.Copy(TestPaths.StepFile("password.txt"), dir["password.txt"]);
+        var commands = File.ReadAllLines(TestPaths.StepFile("MANIFEST.md"))
             .Select(l => CommandInTable().Match(l))
             .Where(m => m.Success)
             .Select(m => m.Groups["args"].Value)
@@ -40,14 +40,14 @@ public sealed partial class StepManifestReplayTests
         foreach (var (file, ca) in produced)
         {
             var ours = File.ReadAllBytes(dir[file]);
-            var step = File.ReadAllBytes(StepVectors.PathOf(file));
+            var step = File.ReadAllBytes(TestPaths.StepFile(file));
             if (file.EndsWith(".key", StringComparison.Ordinal))
             {
                 Assert.Equal(KeyHeader(step), KeyHeader(ours));
             }
             else if (file.EndsWith(".csr", StringComparison.Ordinal))
             {
-                OpenSslCli.RunOk(dir.Path, "req", "-in", file, "-verify", "-noout");
+                OpenSsl.RunOk(dir.Path, "req", "-in", file, "-verify", "-noout");
                 Assert.Equal(CsrShape(step), CsrShape(ours));
             }
             else
@@ -72,8 +72,8 @@ public sealed partial class StepManifestReplayTests
         }
 
         // The chain the seed guide relies on verifies.
-        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf-long.crt");
-        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "rsa-root.crt", "-untrusted", "rsa-issuer.crt", "rsa-leaf-long.crt");
+        OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf-long.crt");
+        OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "rsa-root.crt", "-untrusted", "rsa-issuer.crt", "rsa-leaf-long.crt");
     }
 
     private static void CheckKeyIds(X509Certificate2 cert, string? caFile)

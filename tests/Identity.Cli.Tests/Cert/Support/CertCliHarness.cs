@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 
 namespace Identity.Cli.Tests.Cert.Support;
 
@@ -32,80 +31,3 @@ internal static class CertCli
 }
 
 internal sealed record CliResult(int ExitCode, string Stdout, string Stderr);
-
-/// <summary>The real step vectors in ../shared/testdata/step, found from the solution folder.</summary>
-internal static class StepVectors
-{
-    private static readonly Lazy<string> Dir = new(() =>
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var path = Path.Combine(dir?.Parent?.FullName ?? "/", "shared", "testdata", "step");
-        return Directory.Exists(path) ? path : throw new InvalidOperationException("step test data not found at " + path);
-    });
-
-    /// <summary>When step made the vectors (MANIFEST.md); default-validity leaves expired a day later.</summary>
-    public static readonly DateTimeOffset Made = new(2026, 11, 26, 11, 21, 55, TimeSpan.Zero);
-
-    public static string PathOf(string name) => Path.Combine(Dir.Value, name);
-
-    public static string Text(string name) => File.ReadAllText(PathOf(name));
-}
-
-/// <summary>A temporary working directory, removed on dispose.</summary>
-internal sealed class WorkDir : IDisposable
-{
-    public WorkDir() => Path = Directory.CreateTempSubdirectory("identity-cli-").FullName;
-
-    public string Path { get; }
-
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
-/// <summary>Runs the real /usr/bin/openssl.</summary>
-internal static class OpenSslCli
-{
-    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args)
-    {
-        Assert.SkipUnless(File.Exists("/usr/bin/openssl"), "openssl is not installed at /usr/bin/openssl");
-        var psi = new ProcessStartInfo("/usr/bin/openssl")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    public static string RunOk(string workingDirectory, params string[] args)
-    {
-        var (code, output) = Run(workingDirectory, args);
-        Assert.True(code == 0, $"openssl {string.Join(' ', args)} failed ({code}): {output}");
-        return output;
-    }
-}
