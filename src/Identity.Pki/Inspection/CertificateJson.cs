@@ -214,19 +214,7 @@ public static class CertificateJson
         w.WriteStartObject(property);
         foreach (var (oid, key) in NameKeys)
         {
-            var values = attributes.Where(a => a.Oid == oid && a.Value is not null).Select(a => a.Value!).ToList();
-            if (values.Count == 0)
-            {
-                continue;
-            }
-
-            w.WriteStartArray(key);
-            foreach (var value in values)
-            {
-                w.WriteStringValue(value);
-            }
-
-            w.WriteEndArray();
+            WriteStrings(w, key, attributes.Where(a => a.Oid == oid && a.Value is not null).Select(a => a.Value!).ToList());
         }
 
         w.WriteEndObject();
