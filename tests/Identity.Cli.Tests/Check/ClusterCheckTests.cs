@@ -1,4 +1,4 @@
-using Identity.Kubernetes.Tests.Cluster;
+using Identity.Kubernetes.Tests;
 using static Identity.Cli.Tests.Check.TestPki;
 
 namespace Identity.Cli.Tests.Check;
@@ -7,17 +7,17 @@ namespace Identity.Cli.Tests.Check;
 public sealed class ClusterCheckTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("identity-cluster-check-").FullName;
-    private KubeApiDouble _west = null!;
-    private KubeApiDouble _east = null!;
+    private FakeKubernetesApi _west = null!;
+    private FakeKubernetesApi _east = null!;
     private string _kubeconfig = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _west = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _east = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _kubeconfig = KubeApiDouble.WriteKubeconfig(
+        _west = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _east = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _kubeconfig = FakeKubernetesApi.WriteKubeconfig(
             Path.Combine(_dir, "kubeconfig"),
-            new Dictionary<string, KubeApiDouble> { ["west"] = _west, ["east"] = _east });
+            new Dictionary<string, FakeKubernetesApi> { ["west"] = _west, ["east"] = _east });
     }
 
     public async ValueTask DisposeAsync()
@@ -27,7 +27,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static void Install(KubeApiDouble api, Cred issuer, string anchorsPem, bool external = false)
+    private static void Install(FakeKubernetesApi api, Cred issuer, string anchorsPem, bool external = false)
     {
         api.SetSecret("linkerd", "linkerd-identity-issuer", external ? "kubernetes.io/tls" : null, external
             ? new Dictionary<string, string> { ["tls.crt"] = issuer.CertificatePem, ["tls.key"] = issuer.KeyPem, ["ca.crt"] = anchorsPem }
@@ -160,10 +160,10 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_compares_three_clusters()
     {
-        await using var north = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var kubeconfig = KubeApiDouble.WriteKubeconfig(
+        await using var north = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var kubeconfig = FakeKubernetesApi.WriteKubeconfig(
             Path.Combine(_dir, "three"),
-            new Dictionary<string, KubeApiDouble> { ["west"] = _west, ["east"] = _east, ["north"] = north });
+            new Dictionary<string, FakeKubernetesApi> { ["west"] = _west, ["east"] = _east, ["north"] = north });
         var shared = Root("root-shared");
         var stray = Root("root-stray");
         Install(_west, Issuer(shared, "identity.west"), shared.CertificatePem);

@@ -10,13 +10,13 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     private const string AnchorsPem = "-----BEGIN CERTIFICATE-----\nanchor\n-----END CERTIFICATE-----";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("identity-cluster-").FullName;
-    private KubeApiDouble _api = null!;
+    private FakeKubernetesApi _api = null!;
     private string _kubeconfig = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _api = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _kubeconfig = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "config"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
+        _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _kubeconfig = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "config"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
     }
 
     public async ValueTask DisposeAsync()
@@ -121,8 +121,8 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Wrong_token_is_reported_as_unauthorized()
     {
-        var other = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "other"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
-        File.WriteAllText(other, File.ReadAllText(other).Replace(_api.Token, "not-the-token", StringComparison.Ordinal));
+        var other = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "other"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
+        File.WriteAllText(other, File.ReadAllText(other).Replace(FakeKubernetesApi.BearerToken, "not-the-token", StringComparison.Ordinal));
         using var client = KubernetesClientFactory.CreateForContext(other, "west");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
@@ -134,10 +134,10 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Server_certificate_not_signed_by_the_kubeconfig_ca_is_refused()
     {
-        await using var other = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "wrong-ca"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
-        var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.Certificate.ExportCertificatePem()));
-        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.Certificate.ExportCertificatePem()));
+        await using var other = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var path = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "wrong-ca"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
+        var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.CaCertificate.ExportCertificatePem()));
+        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.CaCertificate.ExportCertificatePem()));
         File.WriteAllText(path, File.ReadAllText(path).Replace(ownCa, otherCa, StringComparison.Ordinal));
         using var client = KubernetesClientFactory.CreateForContext(path, "west");
 
@@ -151,8 +151,8 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Stopped_api_server_is_a_clear_read_error()
     {
-        var stopped = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, KubeApiDouble> { ["gone"] = stopped });
+        var stopped = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var path = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, FakeKubernetesApi> { ["gone"] = stopped });
         await stopped.DisposeAsync();
         using var client = KubernetesClientFactory.CreateForContext(path, "gone");
 
