@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Identity.Cli.Tests.Cert.Support;
 
 namespace Identity.Cli.Tests.Cert;
 
@@ -13,14 +12,14 @@ public sealed class CertCreateTests
     public void Seed_guide_commands_make_a_chain_openssl_verifies()
     {
         using var dir = new TempDirectory("identity-cli-");
-        var root = CertCli.RunOk("cert", "create", "root.linkerd.cluster.local", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--no-password", Insecure);
+        var root = IdentityCli.RunOk("cert", "create", "root.linkerd.cluster.local", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--no-password", Insecure);
         Assert.Equal(string.Empty, root.Stdout);
         Assert.Equal(
             $"Your certificate has been saved in {dir["root.crt"]}.\nYour private key has been saved in {dir["root.key"]}.\n",
             root.Stderr.Replace("\r\n", "\n", StringComparison.Ordinal));
-        CertCli.RunOk("cert", "create", "identity.linkerd.cluster.local", dir["issuer.crt"], dir["issuer.key"],
+        IdentityCli.RunOk("cert", "create", "identity.linkerd.cluster.local", dir["issuer.crt"], dir["issuer.key"],
             "--profile", "intermediate-ca", "--not-after", "8760h", "--no-password", Insecure, "--ca", dir["root.crt"], "--ca-key", dir["root.key"]);
-        CertCli.RunOk("cert", "create", "web.test.serviceaccount.identity.linkerd.cluster.local", dir["leaf.crt"], dir["leaf.key"],
+        IdentityCli.RunOk("cert", "create", "web.test.serviceaccount.identity.linkerd.cluster.local", dir["leaf.crt"], dir["leaf.key"],
             "--ca", dir["issuer.crt"], "--ca-key", dir["issuer.key"], "--no-password", Insecure);
 
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf.crt");
@@ -48,7 +47,7 @@ public sealed class CertCreateTests
     {
         // The step issuer (valid for a year from the vectors' date) and step's encrypted intermediate key.
         using var dir = new TempDirectory("identity-cli-");
-        CertCli.RunOk("cert", "create", "byenc.example.com", dir["a.crt"], dir["a.key"], "--ca", TestPaths.StepFile("enc-issuer.crt"),
+        IdentityCli.RunOk("cert", "create", "byenc.example.com", dir["a.crt"], dir["a.key"], "--ca", TestPaths.StepFile("enc-issuer.crt"),
             "--ca-key", TestPaths.StepFile("enc-issuer.key"), "--ca-password-file", TestPaths.StepFile("password.txt"), "--no-password", Insecure,
             "--bundle");
         File.Copy(TestPaths.StepFile("root.crt"), dir["root.crt"]);
@@ -77,7 +76,7 @@ public sealed class CertCreateTests
             args.AddRange(["--size", size]);
         }
 
-        CertCli.RunOk([.. args]);
+        IdentityCli.RunOk([.. args]);
         Assert.StartsWith($"-----BEGIN {label}-----\n", File.ReadAllText(dir["s.key"]), StringComparison.Ordinal);
         var pub = OpenSsl.RunOk(dir.Path, "pkey", "-in", "s.key", "-passin", "file:pw.txt", "-pubout");
         var certPub = OpenSsl.RunOk(dir.Path, "x509", "-in", "s.crt", "-noout", "-pubkey");
@@ -85,7 +84,7 @@ public sealed class CertCreateTests
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "s.crt", "-partial_chain", "s.crt");
 
         // And the key is usable again through --key with the same password file.
-        CertCli.RunOk("cert", "create", "again.example.com", dir["again.crt"], "--profile", "self-signed", "--subtle",
+        IdentityCli.RunOk("cert", "create", "again.example.com", dir["again.crt"], "--profile", "self-signed", "--subtle",
             "--key", dir["s.key"], "--password-file", dir["pw.txt"]);
         Assert.Equal(certPub, OpenSsl.RunOk(dir.Path, "x509", "-in", "again.crt", "-noout", "-pubkey"));
     }
@@ -125,7 +124,7 @@ public sealed class CertCreateTests
             args.AddRange(["--ca-password-file", dir["pw.txt"]]);
         }
 
-        CertCli.RunOk([.. args]);
+        IdentityCli.RunOk([.. args]);
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "ca.crt", "leaf.crt");
 
         // cert sign with the same CA and an openssl CSR.
@@ -137,7 +136,7 @@ public sealed class CertCreateTests
             signArgs.AddRange(["--password-file", dir["pw.txt"]]);
         }
 
-        var signed = CertCli.RunOk([.. signArgs]);
+        var signed = IdentityCli.RunOk([.. signArgs]);
         File.WriteAllText(dir["signed.crt"], signed.Stdout);
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "ca.crt", "signed.crt");
         var text = OpenSsl.RunOk(dir.Path, "x509", "-in", "signed.crt", "-noout", "-text");
@@ -149,8 +148,8 @@ public sealed class CertCreateTests
     public void Sign_issues_from_steps_csr_with_its_cn_and_sans()
     {
         using var dir = new TempDirectory("identity-cli-");
-        CertCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--no-password", Insecure);
-        var result = CertCli.RunOk("cert", "sign", TestPaths.StepFile("req.csr"), dir["root.crt"], dir["root.key"], "--not-after", "2h", "--bundle");
+        IdentityCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--no-password", Insecure);
+        var result = IdentityCli.RunOk("cert", "sign", TestPaths.StepFile("req.csr"), dir["root.crt"], dir["root.key"], "--not-after", "2h", "--bundle");
         Assert.Equal(string.Empty, result.Stderr);
         File.WriteAllText(dir["out.crt"], result.Stdout);
         var cert = X509CertificateLoader.LoadCertificateFromFile(dir["out.crt"]);
@@ -167,12 +166,12 @@ public sealed class CertCreateTests
     public void Sign_accepts_an_ed25519_csr_and_an_rsa_csr()
     {
         using var dir = new TempDirectory("identity-cli-");
-        CertCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--kty", "OKP", "--no-password", Insecure);
-        CertCli.RunOk("cert", "create", "ed.example.com", dir["ed.csr"], dir["ed.key"], "--csr", "--kty", "OKP", "--no-password", Insecure);
-        CertCli.RunOk("cert", "create", "rsa.example.com", dir["rsa.csr"], dir["rsa.key"], "--csr", "--kty", "RSA", "--no-password", Insecure);
+        IdentityCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--kty", "OKP", "--no-password", Insecure);
+        IdentityCli.RunOk("cert", "create", "ed.example.com", dir["ed.csr"], dir["ed.key"], "--csr", "--kty", "OKP", "--no-password", Insecure);
+        IdentityCli.RunOk("cert", "create", "rsa.example.com", dir["rsa.csr"], dir["rsa.key"], "--csr", "--kty", "RSA", "--no-password", Insecure);
         foreach (var name in new[] { "ed", "rsa" })
         {
-            var result = CertCli.RunOk("cert", "sign", dir[name + ".csr"], dir["root.crt"], dir["root.key"]);
+            var result = IdentityCli.RunOk("cert", "sign", dir[name + ".csr"], dir["root.crt"], dir["root.key"]);
             File.WriteAllText(dir[name + ".crt"], result.Stdout);
             OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", name + ".crt");
             var text = OpenSsl.RunOk(dir.Path, "x509", "-in", name + ".crt", "-noout", "-text");
@@ -208,7 +207,7 @@ public sealed class CertCreateTests
     public void Csr_flag_writes_a_request_openssl_verifies()
     {
         using var dir = new TempDirectory("identity-cli-");
-        var result = CertCli.RunOk("cert", "create", "csr.example.com", dir["r.csr"], dir["r.key"], "--csr", "--san", "csr.example.com", "--san", "10.1.2.3", "--no-password", Insecure);
+        var result = IdentityCli.RunOk("cert", "create", "csr.example.com", dir["r.csr"], dir["r.key"], "--csr", "--san", "csr.example.com", "--san", "10.1.2.3", "--no-password", Insecure);
         Assert.StartsWith($"Your certificate signing request has been saved in {dir["r.csr"]}.", result.Stderr, StringComparison.Ordinal);
         var text = OpenSsl.RunOk(dir.Path, "req", "-in", "r.csr", "-verify", "-noout", "-text");
         Assert.Contains("DNS:csr.example.com, IP Address:10.1.2.3", text, StringComparison.Ordinal);
@@ -219,12 +218,12 @@ public sealed class CertCreateTests
     public void Bundle_is_the_first_block_of_each_input_like_cat()
     {
         using var dir = new TempDirectory("identity-cli-");
-        var result = CertCli.RunOk("cert", "bundle", TestPaths.StepFile("leaf.crt"), TestPaths.StepFile("chain.crt"), dir["b.crt"]);
+        var result = IdentityCli.RunOk("cert", "bundle", TestPaths.StepFile("leaf.crt"), TestPaths.StepFile("chain.crt"), dir["b.crt"]);
         Assert.Equal($"Your certificate has been saved in {dir["b.crt"]}.\n", result.Stderr.Replace("\r\n", "\n", StringComparison.Ordinal));
         var chainFirst = File.ReadAllText(TestPaths.StepFile("chain.crt")).Split("-----END CERTIFICATE-----\n")[0] + "-----END CERTIFICATE-----\n";
         Assert.Equal(File.ReadAllText(TestPaths.StepFile("leaf.crt")) + chainFirst, File.ReadAllText(dir["b.crt"]));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dir["b.crt"]));
-        CertCli.RunOk("cert", "bundle", TestPaths.StepFile("leaf-bundle.crt"), TestPaths.StepFile("issuer.crt"), dir["b.crt"], "-f");
+        IdentityCli.RunOk("cert", "bundle", TestPaths.StepFile("leaf-bundle.crt"), TestPaths.StepFile("issuer.crt"), dir["b.crt"], "-f");
         Assert.Equal(File.ReadAllText(TestPaths.StepFile("leaf-bundle.crt")), File.ReadAllText(dir["b.crt"]));
     }
 
@@ -233,17 +232,17 @@ public sealed class CertCreateTests
     {
         using var dir = new TempDirectory("identity-cli-");
         File.WriteAllText(dir["pw.txt"], "ca password\n");
-        CertCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--password-file", dir["pw.txt"]);
-        CertCli.RunOk("cert", "create", "Issuer", dir["issuer.crt"], dir["issuer.key"], "--profile", "intermediate-ca",
+        IdentityCli.RunOk("cert", "create", "Root", dir["root.crt"], dir["root.key"], "--profile", "root-ca", "--password-file", dir["pw.txt"]);
+        IdentityCli.RunOk("cert", "create", "Issuer", dir["issuer.crt"], dir["issuer.key"], "--profile", "intermediate-ca",
             "--ca", dir["root.crt"], "--ca-key", dir["root.key"], "--ca-password-file", dir["pw.txt"], "--password-file", dir["pw.txt"]);
         OpenSsl.RunOk(dir.Path, "x509", "-in", "issuer.crt", "-outform", "DER", "-out", "issuer.der");
         OpenSsl.RunOk(dir.Path, "pkcs8", "-topk8", "-nocrypt", "-in", "issuer.key", "-passin", "file:pw.txt", "-outform", "DER", "-out", "issuer-key.der");
         OpenSsl.RunOk(dir.Path, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "c.key",
             "-subj", "/CN=der.example.com", "-outform", "DER", "-out", "req.der");
 
-        CertCli.RunOk("cert", "create", "leaf.example.com", dir["leaf.crt"], dir["leaf.key"], "--ca", dir["issuer.der"], "--ca-key", dir["issuer-key.der"], "--no-password", Insecure);
+        IdentityCli.RunOk("cert", "create", "leaf.example.com", dir["leaf.crt"], dir["leaf.key"], "--ca", dir["issuer.der"], "--ca-key", dir["issuer-key.der"], "--no-password", Insecure);
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf.crt");
-        var signed = CertCli.RunOk("cert", "sign", dir["req.der"], dir["issuer.der"], dir["issuer-key.der"]);
+        var signed = IdentityCli.RunOk("cert", "sign", dir["req.der"], dir["issuer.der"], dir["issuer-key.der"]);
         File.WriteAllText(dir["signed.crt"], signed.Stdout);
         OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "signed.crt");
         Assert.Contains("DNS:der.example.com", OpenSsl.RunOk(dir.Path, "x509", "-in", "signed.crt", "-noout", "-ext", "subjectAltName"), StringComparison.Ordinal);
@@ -253,9 +252,9 @@ public sealed class CertCreateTests
     public void Force_overwrites_existing_files()
     {
         using var dir = new TempDirectory("identity-cli-");
-        CertCli.RunOk("cert", "create", "a", dir["a.crt"], dir["a.key"], "--profile", "root-ca", "--no-password", Insecure);
+        IdentityCli.RunOk("cert", "create", "a", dir["a.crt"], dir["a.key"], "--profile", "root-ca", "--no-password", Insecure);
         var before = File.ReadAllText(dir["a.key"]);
-        CertCli.RunOk("cert", "create", "a", dir["a.crt"], dir["a.key"], "--profile", "root-ca", "--no-password", Insecure, "-f");
+        IdentityCli.RunOk("cert", "create", "a", dir["a.crt"], dir["a.key"], "--profile", "root-ca", "--no-password", Insecure, "-f");
         Assert.NotEqual(before, File.ReadAllText(dir["a.key"]));
         Assert.Equal(2, Directory.GetFiles(dir.Path).Length);
     }

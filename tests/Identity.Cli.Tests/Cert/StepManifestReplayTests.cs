@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
-using Identity.Cli.Tests.Cert.Support;
 
 namespace Identity.Cli.Tests.Cert;
 
@@ -31,7 +30,7 @@ public sealed partial class StepManifestReplayTests
         foreach (var command in commands)
         {
             var args = SplitShell(command).Select(a => Regex.IsMatch(a, @"^[\w.-]+\.(crt|key|csr|txt)$") ? dir[a] : a).ToList();
-            CertCli.RunOk(["cert", "create", .. args]);
+            IdentityCli.RunOk(["cert", "create", .. args]);
             var ca = args.IndexOf("--ca") is var i and >= 0 ? args[i + 1] : null;
             produced.AddRange(args.Take(3).Where(a => a.StartsWith(dir.Path, StringComparison.Ordinal)).Select(a => (Path.GetFileName(a), ca)));
         }

@@ -35,8 +35,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         api.SetConfigMap("linkerd", "linkerd-identity-trust-roots", new Dictionary<string, string> { ["ca-bundle.crt"] = anchorsPem.Trim() });
     }
 
-    private Task<CliRunner.Result> CheckAsync(params string[] args) =>
-        CliRunner.RunAsync(new[] { "check", "--kubeconfig", _kubeconfig, "-o", "json" }.Concat(args).ToArray());
+    private Task<CliResult> CheckAsync(params string[] args) =>
+        IdentityCli.RunAsync(new[] { "check", "--kubeconfig", _kubeconfig, "-o", "json" }.Concat(args).ToArray());
 
     [Fact]
     public async Task Single_context_reads_the_secret_and_configmap_and_passes()
@@ -170,7 +170,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Install(_east, Issuer(shared, "identity.east"), shared.CertificatePem);
         Install(north, Issuer(shared, "identity.north"), shared.CertificatePem + stray.CertificatePem);
 
-        var result = await CliRunner.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
+        var result = await IdentityCli.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
 
         var multi = CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity-multicluster");
         Assert.Equal(
@@ -205,7 +205,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Install(_west, Issuer(root), root.CertificatePem);
         Install(_east, Issuer(root), root.CertificatePem);
 
-        var result = await CliRunner.RunAsync("check", "--kubeconfig", _kubeconfig, "--multicluster", "--context", "west", "--context", "east");
+        var result = await IdentityCli.RunAsync("check", "--kubeconfig", _kubeconfig, "--multicluster", "--context", "west", "--context", "east");
 
         Assert.Contains("linkerd-identity (west)\n-----------------------\n√ certificate config is valid", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("linkerd-identity-multicluster\n-----------------------------\n√ clusters share trust anchors", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);

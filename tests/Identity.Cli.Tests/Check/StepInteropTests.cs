@@ -9,10 +9,10 @@ public sealed class StepInteropTests
     // The vectors were made on 2026-11-26; the issuer lives 8760h, the root ten years.
     private static readonly DateTimeOffset At = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static async Task<(CliRunner.Result Result, List<(string Name, string Status, string Message)> Rows)> CheckAsync(string anchors, string cert, string key)
+    private static async Task<(CliResult Result, List<(string Name, string Status, string Message)> Rows)> CheckAsync(string anchors, string cert, string key)
     {
         var dir = TestPaths.StepDirectory;
-        var result = await CliRunner.RunAsync(At, "check", "--anchors", Path.Combine(dir, anchors), "--issuer-cert", Path.Combine(dir, cert),
+        var result = await IdentityCli.RunAsync(At, "check", "--anchors", Path.Combine(dir, anchors), "--issuer-cert", Path.Combine(dir, cert),
             "--issuer-key", Path.Combine(dir, key), "-o", "json");
         return (result, CheckCommandTests.ParseRows(result.Stdout));
     }
@@ -71,10 +71,10 @@ public sealed class StepInteropTests
     {
         var dir = TestPaths.StepDirectory;
 
-        var ok = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "root.crt"), Path.Combine(dir, "rsa-root.crt"), "-o", "pem");
-        var issuer = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "issuer.crt"));
-        var leaf = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "selfsigned.crt"));
-        var ed = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "ed-root.crt"));
+        var ok = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "root.crt"), Path.Combine(dir, "rsa-root.crt"), "-o", "pem");
+        var issuer = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "issuer.crt"));
+        var leaf = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "selfsigned.crt"));
+        var ed = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "ed-root.crt"));
 
         Assert.Equal(0, ok.ExitCode);
         Assert.Equal(2, ok.Stdout.Split("-----BEGIN CERTIFICATE-----").Length - 1);
