@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Inspection;
 
@@ -125,8 +126,8 @@ public static class CertificateJson
         WriteName(w, "issuer", parts.IssuerDer);
         w.WriteString("issuer_dn", DistinguishedName(parts.IssuerDer));
         w.WriteStartObject("validity");
-        w.WriteString("start", CertificateText.Rfc3339(parts.NotBefore));
-        w.WriteString("end", CertificateText.Rfc3339(parts.NotAfter));
+        w.WriteString("start", GoTime.Rfc3339(parts.NotBefore));
+        w.WriteString("end", GoTime.Rfc3339(parts.NotAfter));
         w.WriteNumber("length", (long)(parts.NotAfter - parts.NotBefore).TotalSeconds);
         w.WriteEndObject();
         WriteName(w, "subject", parts.SubjectDer);

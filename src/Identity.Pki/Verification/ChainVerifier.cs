@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Verification;
 
@@ -457,13 +457,13 @@ public static class ChainVerifier
         if (now < notBefore)
         {
             status = ChainVerificationStatus.NotYetValid;
-            return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} is before {Rfc3339(notBefore)}";
+            return $"x509: certificate has expired or is not yet valid: current time {GoTime.Rfc3339(now)} is before {GoTime.Rfc3339(notBefore)}";
         }
 
         if (now > notAfter)
         {
             status = ChainVerificationStatus.Expired;
-            return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} is after {Rfc3339(notAfter)}";
+            return $"x509: certificate has expired or is not yet valid: current time {GoTime.Rfc3339(now)} is after {GoTime.Rfc3339(notAfter)}";
         }
 
         status = ChainVerificationStatus.Valid;
@@ -500,9 +500,6 @@ public static class ChainVerifier
         var ski = candidate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
         return aki is null || ski is null || aki.Value.Span.SequenceEqual(ski.Value.Span);
     }
-
-    internal static string Rfc3339(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static bool LooksLikeIpLiteral(string value) =>
         value.Contains(':', StringComparison.Ordinal) || value.All(c => char.IsAsciiDigit(c) || c == '.');

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Identity.Pki.Inspection;
 using Identity.Pki.Verification;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Tests.Inspection;
 
@@ -69,7 +70,7 @@ public sealed class OpenSslInteropTests : IDisposable
 
         var shortText = CertificateText.FormatShort(certificate);
         Assert.Equal(
-            $"X.509v3 TLS Certificate (ECDSA P-384) [Serial: 65281]\n  Subject:     multi.example.com\n               x.example.com\n               *.y.example.com\n               192.0.2.7\n  Issuer:      multi.example.com\n  Valid from:  {CertificateText.Rfc3339(certificate.NotBefore.ToUniversalTime())}\n          to:  {CertificateText.Rfc3339(certificate.NotAfter.ToUniversalTime())}\n",
+            $"X.509v3 TLS Certificate (ECDSA P-384) [Serial: 65281]\n  Subject:     multi.example.com\n               x.example.com\n               *.y.example.com\n               192.0.2.7\n  Issuer:      multi.example.com\n  Valid from:  {GoTime.Rfc3339(certificate.NotBefore.ToUniversalTime())}\n          to:  {GoTime.Rfc3339(certificate.NotAfter.ToUniversalTime())}\n",
             shortText);
     }
 }
