@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Identity.Deploy.Tests;
 
 /// <summary>Locates the repository and runs the external tools the tests render with.</summary>
@@ -20,39 +18,9 @@ internal static class Tools
 
     public static bool HasKubectl => File.Exists(Kubectl);
 
-    /// <summary>Runs a tool to completion; returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(
-        string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)
-            ?? throw new InvalidOperationException($"could not start {fileName}");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ToolTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>Runs a tool to completion (bounded); returns its exit code, stdout and stderr.</summary>
+    public static Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        ExternalTool.RunAsync(fileName, arguments, cancellationToken, ToolTimeout);
 
     /// <summary>`kubectl kustomize DIR`; fails the test with kubectl's stderr when rendering fails.</summary>
     public static async Task<string> KustomizeAsync(string directory, CancellationToken cancellationToken)

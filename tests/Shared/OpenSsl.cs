@@ -3,16 +3,6 @@ using System.Text;
 
 namespace Identity.Testing;
 
-/// <summary>What one run of openssl printed.</summary>
-/// <param name="ExitCode">The process exit code.</param>
-/// <param name="Stdout">Standard output.</param>
-/// <param name="Stderr">Standard error.</param>
-internal sealed record OpenSslResult(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Standard output followed by standard error, for failure messages.</summary>
-    public string Output => Stdout + Stderr;
-}
-
 /// <summary>
 /// Runs the real /usr/bin/openssl for interop tests. A test that needs it is skipped, not failed, on a machine
 /// without it; CI has it.
@@ -22,7 +12,7 @@ internal static class OpenSsl
     public const string Path = "/usr/bin/openssl";
 
     /// <summary>Runs openssl to completion in <paramref name="workingDirectory"/> (null: the current one).</summary>
-    public static OpenSslResult Run(string? workingDirectory, params string[] args)
+    public static ProcessResult Run(string? workingDirectory, params string[] args)
     {
         Assert.SkipUnless(File.Exists(Path), "openssl is not installed at " + Path);
         var psi = new ProcessStartInfo(Path)
@@ -46,7 +36,7 @@ internal static class OpenSsl
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
-        return new OpenSslResult(process.ExitCode, stdout.Result, stderr.Result);
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
     /// <summary>Runs openssl, fails the test with its stderr unless it exits 0, and returns its stdout.</summary>

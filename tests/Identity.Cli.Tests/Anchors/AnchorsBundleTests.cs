@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Identity.Cli.Tests.Check;
 using k8s;
@@ -203,30 +202,13 @@ public sealed class AnchorsBundleTests : IDisposable
         File.WriteAllText(Path.Combine(kustomization, "kustomization.yaml"), "resources:\n- trust-roots.yaml\n");
 
         // kustomize parses with kubectl's own YAML stack (kyaml) and re-serializes: the bundle must survive intact.
-        var (exit, stdout, stderr) = await RunAsync(kubectl, "kustomize", kustomization);
+        var (exit, stdout, stderr) = await ExternalTool.RunAsync(kubectl, ["kustomize", kustomization], TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, stderr);
         var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(stdout);
         Assert.Equal("linkerd-identity-trust-roots", configMap.Metadata.Name);
         Assert.Equal(KubernetesYaml.Deserialize<V1ConfigMap>(result.Stdout).Data["ca-bundle.crt"], configMap.Data["ca-bundle.crt"]);
         Assert.Equal([Sha256(a.Certificate), Sha256(b.Certificate)], Fingerprints(configMap.Data["ca-bundle.crt"]));
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, params string[] args)
-    {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(1));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
     }
 
     [Fact]
