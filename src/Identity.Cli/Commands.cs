@@ -10,5 +10,6 @@ internal static class Commands
         yield return Cert.CertCommand.Create();
         yield return Check.CheckCommand.Create();
         yield return Anchors.AnchorsCommand.Create();
+        yield return IssuerRotation.IssuerCommand.Create();
     }
 }
