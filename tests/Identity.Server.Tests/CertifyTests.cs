@@ -76,10 +76,7 @@ public sealed class CertifyTests
         // Issuer outlives the extra certificate in its file: the clamp uses the earliest NotAfter in the file.
         var issuer = TestPki.CreateIntermediate(root, now, lifetime: TimeSpan.FromDays(30));
         var extra = TestPki.CreateIntermediate(root, now, name: "extra", lifetime: TimeSpan.FromHours(10));
-        await using var server = await TestServer.StartAsync(issuer: issuer, issuerExtraPem: extra.CertificatePem, now: now);
-        // The test server makes its own root; re-point the anchors at ours.
-        File.WriteAllText(server.AnchorsFile, root.CertificatePem);
-        Assert.Equal(Identity.Server.Issuance.IssuerReloadResult.Updated, Hosting.IdentityServerHost.ReloadIssuer(server.App));
+        await using var server = await TestServer.StartAsync(issuer: issuer, issuerExtraPem: extra.CertificatePem, now: now, root: root);
 
         var csr = TestPki.Csr($"CN={Web}, O=evil", s => s.AddDnsName(Web), ECDsa.Create(ECCurve.NamedCurves.nistP256),
             extra: r => r.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true)));
@@ -170,9 +167,7 @@ public sealed class CertifyTests
         var now = TestServer.Now();
         var root = TestPki.CreateRoot(now);
         var issuer = TestPki.CreateIntermediate(root, now, lifetime: TimeSpan.FromHours(2));
-        await using var server = await TestServer.StartAsync(issuer: issuer, now: now);
-        File.WriteAllText(server.AnchorsFile, root.CertificatePem);
-        Hosting.IdentityServerHost.ReloadIssuer(server.App);
+        await using var server = await TestServer.StartAsync(issuer: issuer, now: now, root: root);
         server.Time.Advance(TimeSpan.FromHours(3));
         var at = server.Time.GetUtcNow();
 

@@ -136,12 +136,12 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(
         Action<IdentityServerOptions>? configure = null, bool writeIssuer = true, TestCa? issuer = null, string? issuerExtraPem = null,
-        DateTimeOffset? now = null)
+        DateTimeOffset? now = null, TestCa? root = null)
     {
         var start = now ?? Now();
         var time = new FakeTimeProvider(start);
         var dir = System.IO.Directory.CreateTempSubdirectory("identity-server-test-").FullName;
-        var root = TestPki.CreateRoot(start);
+        root ??= TestPki.CreateRoot(start);
         issuer ??= TestPki.CreateIntermediate(root, start);
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "trust-roots"));
         File.WriteAllText(Path.Combine(dir, "trust-roots", "ca-bundle.crt"), root.CertificatePem);

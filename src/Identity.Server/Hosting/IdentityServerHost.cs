@@ -8,6 +8,7 @@ using Identity.Server.Issuance;
 using Identity.Server.Metrics;
 using Identity.Server.Tokens;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -129,6 +130,19 @@ public static class IdentityServerHost
                         ApplicationProtocols = [SslApplicationProtocol.Http2],
                     }),
                 });
+
+                // Linkerd proxies speak HTTP/2 over TLS without offering ALPN, and Kestrel refuses an HTTP/2-only
+                // TLS connection whose ALPN is not h2. This endpoint speaks nothing but HTTP/2, so record h2 as the
+                // negotiated protocol when the client offered none.
+                listen.Use(next => connection =>
+                {
+                    if (connection.Features.Get<ITlsApplicationProtocolFeature>() is not { ApplicationProtocol.IsEmpty: false })
+                    {
+                        connection.Features.Set<ITlsApplicationProtocolFeature>(AssumedHttp2.Instance);
+                    }
+
+                    return next(connection);
+                });
             }
         });
 
@@ -161,6 +175,14 @@ public static class IdentityServerHost
             kestrel.Listen(ip, port, configure);
         }
     }
+}
+
+/// <summary>ALPN result standing in for "none offered" on the HTTP/2-only TLS endpoint.</summary>
+internal sealed class AssumedHttp2 : ITlsApplicationProtocolFeature
+{
+    public static readonly AssumedHttp2 Instance = new();
+
+    public ReadOnlyMemory<byte> ApplicationProtocol => SslApplicationProtocol.Http2.Protocol;
 }
 
 /// <summary>The listen options Kestrel bound, which carry the resolved port after start.</summary>
