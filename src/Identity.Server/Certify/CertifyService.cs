@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -131,34 +130,29 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         // Time is read again: the token review may have taken a while.
         now = time.GetUtcNow();
         var (notBefore, notAfter) = LeafIssuer.Window(issuer, now, options.IssuanceLifetime, options.ClockSkewAllowance);
-        X509Certificate2 leaf;
+        IssuedLeaf leaf;
         try
         {
-            leaf = LeafIssuer.Issue(issuer, identity, csr.PublicKey, notBefore, notAfter);
+            leaf = LeafIssuer.Issue(issuer, identity, csr.SubjectPublicKeyInfo, notBefore, notAfter);
         }
         catch (CryptographicException e)
         {
             throw Fail(StatusCode.Internal, e.Message);
         }
 
-        using (leaf)
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(leaf.Der));
+        Log.Issued(logger, identity, leaf.NotAfter, sha256, Convert.ToHexString(leaf.Serial));
+        metrics.RecordIssued();
+        var segments = identity.Split('.');
+        events.IssuedLeafCertificate(segments[1], segments[0],
+            $"issued certificate for {identity} until {IssuerLoader.Rfc3339(leaf.NotAfter)}: {sha256}");
+        var response = new CertifyResponse
         {
-            var raw = leaf.RawData;
-            var leafNotAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime());
-            var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
-            Log.Issued(logger, identity, leafNotAfter, sha256, leaf.SerialNumber);
-            metrics.RecordIssued();
-            var segments = identity.Split('.');
-            events.IssuedLeafCertificate(segments[1], segments[0],
-                $"issued certificate for {identity} until {IssuerLoader.Rfc3339(leafNotAfter)}: {sha256}");
-            var response = new CertifyResponse
-            {
-                LeafCertificate = ByteString.CopyFrom(raw),
-                ValidUntil = Timestamp.FromDateTimeOffset(leafNotAfter),
-            };
-            response.IntermediateCertificates.AddRange(issuer.Intermediates);
-            return response;
-        }
+            LeafCertificate = UnsafeByteOperations.UnsafeWrap(leaf.Der),
+            ValidUntil = Timestamp.FromDateTimeOffset(leaf.NotAfter),
+        };
+        response.IntermediateCertificates.AddRange(issuer.Intermediates);
+        return response;
     }
 
     private void CheckCsr(ParsedCsr csr, string identity)

@@ -69,8 +69,8 @@ internal sealed class ServingCertificate
                 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
                 var now = time.GetUtcNow();
                 var (notBefore, notAfter) = LeafIssuer.Window(snapshot, now, options.IssuanceLifetime, options.ClockSkewAllowance);
-                using var leaf = LeafIssuer.Issue(snapshot, options.ServerIdentity,
-                    new PublicKey(key), notBefore, notAfter);
+                var issued = LeafIssuer.Issue(snapshot, options.ServerIdentity, key.ExportSubjectPublicKeyInfo(), notBefore, notAfter);
+                using var leaf = X509CertificateLoader.LoadCertificate(issued.Der);
                 var withKey = leaf.CopyWithPrivateKey(key);
                 var chain = new X509Certificate2Collection(new[] { snapshot.Issuer }.Concat(snapshot.FileChain).ToArray());
                 var context = SslStreamCertificateContext.Create(withKey, chain, offline: true);

@@ -15,6 +15,7 @@ internal sealed record ParsedCsr(
     bool HasIp,
     bool HasUri,
     PublicKey PublicKey,
+    byte[] SubjectPublicKeyInfo,
     string KeyAlgorithm,
     string? CurveName,
     string SignatureAlgorithm,
@@ -101,7 +102,7 @@ internal sealed class CsrParser(int capacity)
         var (keyAlgorithm, curve) = DescribeKey(key);
         var (hash, isSha1, family) = DescribeSignature(signatureOid);
         var valid = hash is { } h && Verify(key, family, h, info, signature);
-        return new ParsedCsr(CommonName(request.SubjectName), dns, email, ip, uri, key, keyAlgorithm, curve,
+        return new ParsedCsr(CommonName(request.SubjectName), dns, email, ip, uri, key, key.ExportSubjectPublicKeyInfo(), keyAlgorithm, curve,
             signatureOid, isSha1, valid);
     }
 

@@ -29,7 +29,6 @@ internal sealed class IssuerSnapshot : IDisposable
         ChainNotAfter = chainNotAfter;
         FirstExpiration = firstExpiration;
         ContentHash = contentHash;
-        Signer = key is ECDsa ecdsa ? X509SignatureGenerator.CreateForECDsa(ecdsa) : null;
         AuthorityKeyIdentifier = issuer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault() is { } ski
             ? X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(ski)
             : null;
@@ -46,9 +45,6 @@ internal sealed class IssuerSnapshot : IDisposable
     public X509Certificate2Collection Anchors { get; }
 
     public AsymmetricAlgorithm Key { get; }
-
-    /// <summary>Null when the issuer key is not ECDSA: such an issuer loads (as in Linkerd) but cannot sign.</summary>
-    public X509SignatureGenerator? Signer { get; }
 
     public X509AuthorityKeyIdentifierExtension? AuthorityKeyIdentifier { get; }
 
