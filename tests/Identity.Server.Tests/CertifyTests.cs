@@ -91,6 +91,19 @@ public sealed class CertifyTests
         Assert.Equal([issuer.Certificate.RawData, extra.Certificate.RawData], response.IntermediateCertificates.Select(b => b.ToByteArray()));
     }
 
+    [Fact]
+    public async Task Certify_uses_generalized_time_from_2050()
+    {
+        var now = new DateTimeOffset(2049, 12, 31, 12, 0, 0, TimeSpan.Zero);
+        await using var server = await TestServer.StartAsync(o => o.IssuanceLifetime = TimeSpan.FromHours(48), now: now);
+        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+            cancellationToken: TestContext.Current.CancellationToken);
+        using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
+        Assert.Equal(new DateTime(2049, 12, 31, 11, 59, 40, DateTimeKind.Utc), leaf.NotBefore.ToUniversalTime());
+        Assert.Equal(new DateTime(2050, 1, 2, 12, 0, 20, DateTimeKind.Utc), leaf.NotAfter.ToUniversalTime());
+        Assert.Equal(leaf.NotAfter.ToUniversalTime(), response.ValidUntil.ToDateTime());
+    }
+
     public static TheoryData<string, string, string, string, StatusCode, string> BadRequests()
     {
         var web = TestPki.IdentityOf("web", "emojivoto");

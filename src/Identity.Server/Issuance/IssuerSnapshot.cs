@@ -9,7 +9,7 @@ namespace Identity.Server.Issuance;
 /// One validated issuer together with the anchors it was validated against. Never mutated after creation; the
 /// store swaps whole snapshots, so a request that read one snapshot finishes with exactly that issuer.
 /// </summary>
-internal sealed class IssuerSnapshot : IDisposable
+internal sealed class IssuerSnapshot
 {
     public IssuerSnapshot(
         X509Certificate2 issuer,
@@ -65,11 +65,4 @@ internal sealed class IssuerSnapshot : IDisposable
 
     /// <summary>The response's intermediate_certificates: the issuer then the rest of its file.</summary>
     public ImmutableArray<ByteString> Intermediates { get; }
-
-    public void Dispose()
-    {
-        // Snapshots may still be referenced by in-flight requests after a swap; the store never disposes a
-        // served snapshot eagerly, so this exists only for snapshots that failed validation.
-        Key.Dispose();
-    }
 }
