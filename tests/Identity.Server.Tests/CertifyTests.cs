@@ -92,6 +92,18 @@ public sealed class CertifyTests
     }
 
     [Fact]
+    public async Task Certify_refusal_log_keeps_request_text_on_one_line()
+    {
+        await using var server = await TestServer.StartAsync();
+        var identity = Web + "\nforged: issued certificate";
+        await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
+            TestServer.Request(identity, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken));
+        var refusal = Assert.Single(server.Logs.Lines, l => l.EventId == 2001);
+        Assert.DoesNotContain('\n', refusal.Message);
+        Assert.Contains("\\u000aforged", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Certify_uses_generalized_time_from_2050()
     {
         var now = new DateTimeOffset(2049, 12, 31, 12, 0, 0, TimeSpan.Zero);

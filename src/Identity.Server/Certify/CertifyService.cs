@@ -55,7 +55,19 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         catch (RpcException e)
         {
             code = e.StatusCode;
-            Log.Refused(logger, request.Identity, e.StatusCode.ToString(), e.Status.Detail);
+            Log.Refused(logger, ForLog(request.Identity), e.StatusCode.ToString(), ForLog(e.Status.Detail));
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            code = StatusCode.Cancelled;
+            throw;
+        }
+        catch (Exception)
+        {
+            // A bug, not a verdict: count it and let gRPC answer Unknown without leaking the exception text.
+            code = StatusCode.Unknown;
+            Log.Refused(logger, ForLog(request.Identity), code.ToString(), "unexpected server error");
             throw;
         }
         finally
@@ -231,6 +243,18 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         return result.Username ?? "";
+    }
+
+    /// <summary>Request-controlled text in logs: bounded, and control characters escaped so one line stays one line.</summary>
+    private static string ForLog(string text)
+    {
+        if (text.Length <= 512 && !text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var bounded = text.Length > 512 ? text[..512] + "…" : text;
+        return string.Concat(bounded.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
     }
 
     private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
