@@ -32,6 +32,8 @@ internal sealed class IssuerSnapshot
         AuthorityKeyIdentifier = issuer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault() is { } ski
             ? X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(ski)
             : null;
+        IssuerName = issuer.SubjectName.RawData;
+        EncodedAuthorityKeyIdentifier = AuthorityKeyIdentifier is null ? null : LeafIssuer.EncodeExtension(AuthorityKeyIdentifier);
         Intermediates = [ByteString.CopyFrom(issuer.RawData), .. fileChain.Select(c => ByteString.CopyFrom(c.RawData))];
         AnchorsNotAfter = anchors.Count == 0 ? DateTimeOffset.MinValue : anchors.Min(a => new DateTimeOffset(a.NotAfter.ToUniversalTime()));
     }
@@ -47,6 +49,12 @@ internal sealed class IssuerSnapshot
     public AsymmetricAlgorithm Key { get; }
 
     public X509AuthorityKeyIdentifierExtension? AuthorityKeyIdentifier { get; }
+
+    /// <summary>The issuer's subject Name, DER: the leaves' issuer field.</summary>
+    public byte[] IssuerName { get; }
+
+    /// <summary>The AKI extension of every leaf, DER, or null when the issuer has no SKI.</summary>
+    public byte[]? EncodedAuthorityKeyIdentifier { get; }
 
     /// <summary>Latest NotBefore over the verified chain (issuer up to its anchor).</summary>
     public DateTimeOffset ChainNotBefore { get; }

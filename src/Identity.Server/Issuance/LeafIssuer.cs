@@ -21,11 +21,15 @@ internal static class LeafIssuer
 {
     private const string EcdsaWithSha256 = "1.2.840.10045.4.3.2";
 
-    private static readonly X509KeyUsageExtension KeyUsage =
-        new(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true);
+    private const string CommonNameOid = "2.5.4.3";
+    private const string SubjectAltNameOid = "2.5.29.17";
 
-    private static readonly X509EnhancedKeyUsageExtension ExtendedKeyUsage = new(
-        [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false);
+    // The fixed extensions, encoded once.
+    private static readonly byte[] KeyUsage = EncodeExtension(
+        new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
+
+    private static readonly byte[] ExtendedKeyUsage = EncodeExtension(
+        new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
 
     /// <summary>
     /// NotBefore = now - skew; NotAfter = min(now + lifetime + skew, earliest NotAfter of the issuer file); both
@@ -56,11 +60,6 @@ internal static class LeafIssuer
         // Positive and exactly 16 bytes in DER: clear the sign bit and keep a non-zero top byte.
         serial[0] = (byte)((serial[0] & 0x7F) | 0x40);
 
-        var subject = new X500DistinguishedNameBuilder();
-        subject.AddCommonName(identity);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(identity);
-
         var tbs = new AsnWriter(AsnEncodingRules.DER, 1024);
         using (tbs.PushSequence())
         {
@@ -71,24 +70,24 @@ internal static class LeafIssuer
 
             tbs.WriteIntegerUnsigned(serial);
             WriteAlgorithm(tbs);
-            tbs.WriteEncodedValue(issuer.Issuer.SubjectName.RawData);
+            tbs.WriteEncodedValue(issuer.IssuerName);
             using (tbs.PushSequence())
             {
                 WriteTime(tbs, notBefore);
                 WriteTime(tbs, notAfter);
             }
 
-            tbs.WriteEncodedValue(subject.Build().RawData);
+            WriteCommonNameSubject(tbs, identity);
             tbs.WriteEncodedValue(subjectPublicKeyInfo);
             using (tbs.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 3)))
             using (tbs.PushSequence())
             {
-                WriteExtension(tbs, KeyUsage);
-                WriteExtension(tbs, ExtendedKeyUsage);
-                WriteExtension(tbs, san.Build(critical: false));
-                if (issuer.AuthorityKeyIdentifier is { } aki)
+                tbs.WriteEncodedValue(KeyUsage);
+                tbs.WriteEncodedValue(ExtendedKeyUsage);
+                WriteSubjectAltName(tbs, identity);
+                if (issuer.EncodedAuthorityKeyIdentifier is { } aki)
                 {
-                    WriteExtension(tbs, aki);
+                    tbs.WriteEncodedValue(aki);
                 }
             }
         }
@@ -130,8 +129,10 @@ internal static class LeafIssuer
         }
     }
 
-    private static void WriteExtension(AsnWriter writer, X509Extension extension)
+    /// <summary>An Extension SEQUENCE (extnID, critical only when true, extnValue) for writing verbatim later.</summary>
+    internal static byte[] EncodeExtension(X509Extension extension)
     {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
             writer.WriteObjectIdentifier(extension.Oid!.Value!);
@@ -141,6 +142,36 @@ internal static class LeafIssuer
             }
 
             writer.WriteOctetString(extension.RawData);
+        }
+
+        return writer.Encode();
+    }
+
+    /// <summary>Name ::= SEQUENCE { SET { SEQUENCE { id-at-commonName, UTF8String } } }.</summary>
+    private static void WriteCommonNameSubject(AsnWriter writer, string identity)
+    {
+        using (writer.PushSequence())
+        using (writer.PushSetOf())
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier(CommonNameOid);
+            writer.WriteCharacterString(UniversalTagNumber.UTF8String, identity);
+        }
+    }
+
+    /// <summary>subjectAltName with one dNSName; identities are DNS labels by now, so IA5 always fits.</summary>
+    private static void WriteSubjectAltName(AsnWriter writer, string identity)
+    {
+        var names = new AsnWriter(AsnEncodingRules.DER, 128);
+        using (names.PushSequence())
+        {
+            names.WriteCharacterString(UniversalTagNumber.IA5String, identity, new Asn1Tag(TagClass.ContextSpecific, 2));
+        }
+
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier(SubjectAltNameOid);
+            writer.WriteOctetString(names.Encode());
         }
     }
 }
