@@ -57,6 +57,8 @@ public static class IdentityServerHost
         services.AddHostedService(sp => sp.GetRequiredService<IssuerStore>());
         services.TryAddSingleton(sp => new CsrParser(sp.GetRequiredService<IOptions<IdentityServerOptions>>().Value.CsrCacheSize));
         services.TryAddSingleton<ServingCertificate>();
+        // One instance for all calls (gRPC would otherwise activate a service per call); it holds no per-call state.
+        services.TryAddSingleton<CertifyService>();
         services.TryAddSingleton<AdminPorts>();
         services.TryAddSingleton<BoundEndpoints>();
         services.AddGrpc(o =>
