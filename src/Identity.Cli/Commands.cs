@@ -11,5 +11,6 @@ internal static class Commands
         yield return Check.CheckCommand.Create();
         yield return Anchors.AnchorsCommand.Create();
         yield return IssuerRotation.IssuerCommand.Create();
+        yield return Serve.ServeCommand.Create(Serve.ServeServices.Register);
     }
 }
