@@ -8,5 +8,6 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return Cert.CertCommand.Create();
+        yield return Serve.ServeCommand.Create();
     }
 }
