@@ -1,0 +1,30 @@
+namespace Identity.Kubernetes;
+
+/// <summary>
+/// Names of the instruments Identity.Kubernetes publishes through <see cref="System.Diagnostics.Metrics.IMeterFactory"/>.
+/// The meter is separate from the server's so dashboards can tell API-server pressure from Certify load.
+/// </summary>
+public static class KubernetesMetrics
+{
+    /// <summary>The meter every instrument below belongs to.</summary>
+    public const string MeterName = "Identity.Kubernetes";
+
+    /// <summary>Counter: token reviews answered from the positive-result cache.</summary>
+    public const string TokenCacheHits = "identity.kubernetes.token_cache.hits";
+
+    /// <summary>Counter: token reviews that missed the cache and went to the underlying validator
+    /// (concurrent identical tokens count once, since they share one review).</summary>
+    public const string TokenCacheMisses = "identity.kubernetes.token_cache.misses";
+
+    /// <summary>Counter: TokenReview API calls made, tagged <c>result</c> = authenticated | unauthenticated | error | unavailable.</summary>
+    public const string TokenReviews = "identity.kubernetes.token_reviews";
+
+    /// <summary>Counter: local JWT validations, tagged <c>result</c> = authenticated | error.</summary>
+    public const string JwtValidations = "identity.kubernetes.jwt_validations";
+
+    /// <summary>Counter: JWKS (re)loads, tagged <c>result</c> = ok | error.</summary>
+    public const string JwksRefreshes = "identity.kubernetes.jwks_refreshes";
+
+    /// <summary>Counter: Kubernetes events dropped because the queue was full or the API refused them.</summary>
+    public const string EventsDropped = "identity.kubernetes.events_dropped";
+}

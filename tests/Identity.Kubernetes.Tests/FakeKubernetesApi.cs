@@ -1,0 +1,299 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Identity.Kubernetes.Tests;
+
+/// <summary>A TokenReview as the API server received it.</summary>
+public sealed record ReceivedReview(string? ApiVersion, string? Kind, string? Token, IReadOnlyList<string>? Audiences, string? Authorization);
+
+/// <summary>
+/// A local HTTPS double of the Kubernetes API server (real Kestrel on 127.0.0.1:0, a serving certificate from a
+/// test CA that the client trusts through its configuration). Each test programs the replies it needs.
+/// </summary>
+public sealed class FakeKubernetesApi : IAsyncDisposable
+{
+    public const string BearerToken = "test-client-bearer";
+
+    private readonly WebApplication _app;
+    private int _inFlight;
+    private int _maxInFlight;
+
+    private FakeKubernetesApi(WebApplication app, X509Certificate2 ca)
+    {
+        _app = app;
+        CaCertificate = ca;
+    }
+
+    public X509Certificate2 CaCertificate { get; }
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public ConcurrentQueue<ReceivedReview> Reviews { get; } = new();
+
+    public ConcurrentQueue<JsonObject> AccessReviews { get; } = new();
+
+    public ConcurrentQueue<(string Namespace, JsonObject Event)> Events { get; } = new();
+
+    public int ReviewCount => Reviews.Count;
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Answers TokenReviews; default: authenticated as <c>system:serviceaccount:default:default</c>.</summary>
+    public Func<ReceivedReview, CancellationToken, Task<IResult>> OnTokenReview { get; set; } =
+        (_, _) => Task.FromResult(Authenticated("system:serviceaccount:default:default"));
+
+    /// <summary>Answers SelfSubjectAccessReviews; default allowed.</summary>
+    public Func<JsonObject, IResult> OnAccessReview { get; set; } = _ => AccessReply(true, "");
+
+    /// <summary>Answers event posts; default 201 Created echoing the event.</summary>
+    public Func<JsonObject, CancellationToken, Task<IResult>> OnEvent { get; set; } = (body, _) => Task.FromResult(Results.Json(body, statusCode: 201));
+
+    /// <summary>Raised whenever an event post arrives (after it was recorded).</summary>
+    public event Action? EventArrived;
+
+    /// <summary>Extra GET routes (e.g. OIDC discovery and JWKS), by path.</summary>
+    public ConcurrentDictionary<string, Func<HttpContext, Task>> Routes { get; } = new();
+
+    /// <summary>Raised whenever a TokenReview arrives (after it was recorded).</summary>
+    public event Action? ReviewArrived;
+
+    public static async Task<FakeKubernetesApi> StartAsync()
+    {
+        var (ca, serving) = TestCertificates.CreateServingChain();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(serving)));
+        var app = builder.Build();
+        var api = new FakeKubernetesApi(app, ca);
+        api.MapRoutes();
+        await app.StartAsync();
+        var address = app.Urls.Single();
+        api.BaseUri = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        return api;
+    }
+
+    /// <summary>Client configuration that trusts this server's CA and presents <see cref="BearerToken"/>.</summary>
+    public KubernetesClientConfiguration ClientConfiguration() => new()
+    {
+        Host = BaseUri.ToString(),
+        SslCaCerts = [CaCertificate],
+        AccessToken = BearerToken,
+    };
+
+    public IKubernetes CreateClient() => new k8s.Kubernetes(ClientConfiguration());
+
+    /// <summary>Writes a kubeconfig for this server (exercises the <c>-kubeconfig</c> path end to end).</summary>
+    public string WriteKubeconfig(string directory)
+    {
+        var caData = Convert.ToBase64String(Encoding.ASCII.GetBytes(CaCertificate.ExportCertificatePem()));
+        var path = Path.Combine(directory, "kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: fake
+              cluster:
+                server: {BaseUri}
+                certificate-authority-data: {caData}
+            users:
+            - name: tester
+              user:
+                token: {BearerToken}
+            contexts:
+            - name: fake
+              context:
+                cluster: fake
+                user: tester
+            current-context: fake
+            """);
+        return path;
+    }
+
+    public static IResult Authenticated(string username, params string[] audiences) => Results.Json(new JsonObject
+    {
+        ["apiVersion"] = "authentication.k8s.io/v1",
+        ["kind"] = "TokenReview",
+        ["metadata"] = new JsonObject(),
+        ["status"] = new JsonObject
+        {
+            ["authenticated"] = true,
+            ["user"] = new JsonObject { ["username"] = username, ["uid"] = "0b1c", ["groups"] = new JsonArray("system:serviceaccounts") },
+            ["audiences"] = new JsonArray(audiences.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
+        },
+    }, statusCode: 201);
+
+    public static IResult ReviewError(string error) => Results.Json(new JsonObject
+    {
+        ["apiVersion"] = "authentication.k8s.io/v1",
+        ["kind"] = "TokenReview",
+        ["metadata"] = new JsonObject(),
+        ["status"] = new JsonObject { ["user"] = new JsonObject(), ["error"] = error },
+    }, statusCode: 201);
+
+    public static IResult Unauthenticated() => Results.Json(new JsonObject
+    {
+        ["apiVersion"] = "authentication.k8s.io/v1",
+        ["kind"] = "TokenReview",
+        ["metadata"] = new JsonObject(),
+        ["status"] = new JsonObject { ["user"] = new JsonObject() },
+    }, statusCode: 201);
+
+    public static IResult Status(int code, string reason, string message) => Results.Json(new JsonObject
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Failure",
+        ["message"] = message,
+        ["reason"] = reason,
+        ["code"] = code,
+    }, statusCode: code);
+
+    public static IResult AccessReply(bool allowed, string reason) => Results.Json(new JsonObject
+    {
+        ["apiVersion"] = "authorization.k8s.io/v1",
+        ["kind"] = "SelfSubjectAccessReview",
+        ["metadata"] = new JsonObject(),
+        ["spec"] = new JsonObject(),
+        ["status"] = new JsonObject { ["allowed"] = allowed, ["reason"] = reason },
+    }, statusCode: 201);
+
+    /// <summary>Completes once at least <paramref name="count"/> events have arrived.</summary>
+    public Task WaitForEventsAsync(int count, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (Events.Count >= count)
+            {
+                done.TrySetResult();
+            }
+        }
+
+        EventArrived += Check;
+        Check();
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        CaCertificate.Dispose();
+    }
+
+    private void MapRoutes()
+    {
+        _app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) && Routes.TryGetValue(context.Request.Path.Value ?? "", out var route))
+            {
+                await route(context);
+                return;
+            }
+
+            await next(context);
+        });
+
+        _app.MapPost("/apis/authentication.k8s.io/v1/tokenreviews", async (HttpContext context) =>
+        {
+            var body = await ReadObjectAsync(context);
+            var spec = body["spec"] as JsonObject;
+            var audiences = spec?["audiences"] is JsonArray array ? array.Select(a => a!.GetValue<string>()).ToList() : null;
+            var review = new ReceivedReview(
+                body["apiVersion"]?.GetValue<string>(),
+                body["kind"]?.GetValue<string>(),
+                spec?["token"]?.GetValue<string>(),
+                audiences,
+                context.Request.Headers.Authorization.ToString());
+            var now = Interlocked.Increment(ref _inFlight);
+            UpdateMax(now);
+            try
+            {
+                Reviews.Enqueue(review);
+                ReviewArrived?.Invoke();
+                return await OnTokenReview(review, context.RequestAborted);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        });
+
+        _app.MapPost("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", async (HttpContext context) =>
+        {
+            var body = await ReadObjectAsync(context);
+            AccessReviews.Enqueue(body);
+            return OnAccessReview(body);
+        });
+
+        _app.MapPost("/api/v1/namespaces/{ns}/events", async (HttpContext context, string ns) =>
+        {
+            var body = await ReadObjectAsync(context);
+            Events.Enqueue((ns, body));
+            EventArrived?.Invoke();
+            return await OnEvent(body, context.RequestAborted);
+        });
+    }
+
+    private void UpdateMax(int now)
+    {
+        var seen = Volatile.Read(ref _maxInFlight);
+        while (now > seen && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+        {
+            seen = Volatile.Read(ref _maxInFlight);
+        }
+    }
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
+    {
+        using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        return JsonObject.Create(doc.RootElement.Clone())!;
+    }
+}
+
+internal static class TestCertificates
+{
+    /// <summary>A CA and a 127.0.0.1/localhost serving certificate it signed (the client trusts only the CA).</summary>
+    public static (X509Certificate2 Ca, X509Certificate2 Serving) CreateServingChain()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=fake-kube-ca", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
+        using var caWithKey = caRequest.CreateSelfSigned(notBefore, notBefore.AddDays(1));
+
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=127.0.0.1", leafKey, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        leafRequest.CertificateExtensions.Add(san.Build());
+        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        leafRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caWithKey, true, false));
+        using var leaf = leafRequest.Create(caWithKey, notBefore, notBefore.AddHours(12), RandomNumberGenerator.GetBytes(16));
+        using var leafWithKey = leaf.CopyWithPrivateKey(leafKey);
+
+        // Round-trip through PKCS#12 so Kestrel gets a certificate whose key is usable by the TLS stack.
+        var serving = X509CertificateLoader.LoadPkcs12(leafWithKey.Export(X509ContentType.Pkcs12, "t"), "t");
+        var ca = X509CertificateLoader.LoadCertificate(caWithKey.RawData);
+        return (ca, serving);
+    }
+}
