@@ -9,5 +9,6 @@ internal static class Commands
     {
         yield return Cert.CertCommand.Create();
         yield return Serve.ServeCommand.Create();
+        yield return Demo.DemoCommand.Create();
     }
 }
