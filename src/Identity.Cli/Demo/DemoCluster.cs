@@ -112,10 +112,7 @@ internal sealed class DemoCluster : IAsyncDisposable
     /// </summary>
     public IdentityClient CreateWorkload(string ns, string serviceAccount, ServiceAccountTokenIssuer? tokenIssuer = null)
     {
-        var tokenDirectory = Path.Combine(_tokensDirectory, $"{ns}.{serviceAccount}");
-        Directory.CreateDirectory(tokenDirectory);
-        var tokenFile = Path.Combine(tokenDirectory, "token");
-        SecureFile.WriteText(tokenFile, (tokenIssuer ?? Tokens).Mint(ns, serviceAccount), overwrite: true);
+        var tokenFile = RefreshToken(ns, serviceAccount, tokenIssuer);
         return new IdentityClient(Options.Create(new IdentityClientOptions
         {
             Address = new Uri($"https://{GrpcEndpoint}"),
@@ -125,6 +122,16 @@ internal sealed class DemoCluster : IAsyncDisposable
             TrustAnchorsPem = _anchorsPem,
             CallTimeout = TimeSpan.FromSeconds(5),
         }));
+    }
+
+    /// <summary>Writes a freshly minted token to the workload's token file (as the kubelet refreshes projected tokens).</summary>
+    public string RefreshToken(string ns, string serviceAccount, ServiceAccountTokenIssuer? tokenIssuer = null)
+    {
+        var tokenDirectory = Path.Combine(_tokensDirectory, $"{ns}.{serviceAccount}");
+        Directory.CreateDirectory(tokenDirectory);
+        var tokenFile = Path.Combine(tokenDirectory, "linkerd-identity-token");
+        SecureFile.WriteText(tokenFile, (tokenIssuer ?? Tokens).Mint(ns, serviceAccount), overwrite: true);
+        return tokenFile;
     }
 
     public async ValueTask DisposeAsync()

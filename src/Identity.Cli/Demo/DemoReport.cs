@@ -35,4 +35,23 @@ internal sealed class DemoReport(TextWriter output)
     public void Fail(string text) => Expect(false, text);
 
     public void Line(string text = "") => output.WriteLine(text);
+
+    /// <summary>Prints the verdict (and every failed expectation); returns the exit code: 0 only if all held.</summary>
+    public int Finish(TimeSpan elapsed)
+    {
+        var seconds = elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+        if (_failures.Count == 0 && Checks > 0)
+        {
+            output.WriteLine($"PASS: all {Checks} expectations held; total time {seconds} s");
+            return 0;
+        }
+
+        output.WriteLine($"FAIL: {_failures.Count} of {Checks} expectations did not hold; total time {seconds} s");
+        foreach (var failure in _failures)
+        {
+            output.WriteLine($"  ✗ {failure}");
+        }
+
+        return 1;
+    }
 }

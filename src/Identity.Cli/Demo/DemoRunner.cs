@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Security.Authentication;
 using Identity.Client;
@@ -70,20 +69,7 @@ public static class DemoRunner
 
         report.Line();
         report.Expect(!Directory.Exists(temp.FullName), $"removed {temp.FullName}");
-        var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-        if (report.Failures.Count == 0)
-        {
-            report.Line($"PASS: all {report.Checks} expectations held; total time {seconds} s");
-            return 0;
-        }
-
-        report.Line($"FAIL: {report.Failures.Count} of {report.Checks} expectations did not hold; total time {seconds} s");
-        foreach (var failure in report.Failures)
-        {
-            report.Line($"  ✗ {failure}");
-        }
-
-        return 1;
+        return report.Finish(clock.Elapsed);
     }
 
     /// <summary>The demo's state, so everything started is stopped whatever step fails.</summary>
@@ -359,6 +345,11 @@ public static class DemoRunner
                         && File.ReadAllText(Path.Combine(_east.IssuerDirectory, "crt.pem")) == east2.CertificatePem,
                     $"wrote east issuer #2 (same root, key id {Short(east2.SubjectKeyId)}): ..data swapped {before} -> {after}");
 
+                // The kubelet also rotates projected tokens; the clients re-read their token file on every call.
+                _east.RefreshToken(Test, PodinfoAccount);
+                _east.RefreshToken(GatewayNamespace, GatewayAccount);
+                report.Info("fresh ServiceAccount tokens written for east podinfo and the gateway (re-read by their clients)");
+
                 var reload = IdentityServerHost.ReloadIssuer(_east.Server);
                 report.Expect(reload is IssuerReloadResult.Updated or IssuerReloadResult.Unchanged,
                     reload == IssuerReloadResult.Updated
@@ -484,9 +475,16 @@ public static class DemoRunner
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(TimeSpan.FromSeconds(10));
-            while (!condition(this))
+            try
             {
-                await _progress.WaitAsync(limit.Token).ConfigureAwait(false);
+                while (!condition(this))
+                {
+                    await _progress.WaitAsync(limit.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the traffic did not reach the expected state within 10 s ({Calls} calls, {Failures} failed)");
             }
         }
     }
