@@ -2,9 +2,12 @@ using System.Net;
 using Identity.Client;
 using Identity.Kubernetes;
 using Identity.Pki.Files;
+using Identity.Server.Events;
 using Identity.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Cli.Demo;
@@ -21,8 +24,9 @@ internal sealed class DemoCluster : IAsyncDisposable
     private readonly string _tokensDirectory;
     private readonly string _anchorsPem;
 
-    private DemoCluster(string name, string issuerDirectory, string tokensDirectory, string anchorsPem, ServiceAccountTokenIssuer tokens, WebApplication server)
+    private DemoCluster(string name, string issuerDirectory, string tokensDirectory, string anchorsPem, ServiceAccountTokenIssuer tokens, WebApplication server, DemoEventSink events)
     {
+        Events = events;
         Name = name;
         IssuerDirectory = issuerDirectory;
         _tokensDirectory = tokensDirectory;
@@ -40,6 +44,9 @@ internal sealed class DemoCluster : IAsyncDisposable
     public ServiceAccountTokenIssuer Tokens { get; }
 
     public WebApplication Server { get; }
+
+    /// <summary>The issuer events this cluster's identity server raised.</summary>
+    public DemoEventSink Events { get; }
 
     public IPEndPoint GrpcEndpoint { get; }
 
@@ -78,6 +85,9 @@ internal sealed class DemoCluster : IAsyncDisposable
         DemoLogging.Quiet(builder.Logging);
         // The identity client speaks HTTP/2 with prior knowledge inside its own TLS, so requests say :scheme http.
         builder.WebHost.ConfigureKestrel(k => k.AllowAlternateSchemes = true);
+        // The demo listens to the server's Kubernetes-event seam to show (and check) when the issuer changes.
+        var events = new DemoEventSink();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IIssuerEventSink>(events));
         builder.Services.AddIdentityTokenValidation(o =>
         {
             o.Mode = TokenValidationMode.Jwks;
@@ -89,7 +99,7 @@ internal sealed class DemoCluster : IAsyncDisposable
         try
         {
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new DemoCluster(name, issuerDirectory, tokensDirectory, File.ReadAllText(anchorsFile), tokens, server);
+            return new DemoCluster(name, issuerDirectory, tokensDirectory, File.ReadAllText(anchorsFile), tokens, server, events);
         }
         catch
         {
@@ -140,4 +150,29 @@ internal sealed class DemoCluster : IAsyncDisposable
         await Server.DisposeAsync().ConfigureAwait(false);
         Tokens.Dispose();
     }
+}
+
+/// <summary>Counts the identity server's issuer events (where a cluster would post Kubernetes Events).</summary>
+internal sealed class DemoEventSink : IIssuerEventSink
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _skipped = new();
+    private int _updated;
+    private int _issued;
+
+    /// <summary>How many <c>IssuerUpdated</c> events were raised.</summary>
+    public int Updated => Volatile.Read(ref _updated);
+
+    /// <summary>How many leaf certificates were issued.</summary>
+    public int Issued => Volatile.Read(ref _issued);
+
+    /// <summary>The reasons of <c>IssuerUpdateSkipped</c> and <c>IssuerValidationFailed</c> events.</summary>
+    public IReadOnlyCollection<string> Problems => _skipped;
+
+    public void IssuerUpdated() => Interlocked.Increment(ref _updated);
+
+    public void IssuerUpdateSkipped(string reason) => _skipped.Enqueue($"IssuerUpdateSkipped: {reason}");
+
+    public void IssuerValidationFailed(string reason, string requestedIdentity) => _skipped.Enqueue($"IssuerValidationFailed: {reason}");
+
+    public void IssuedLeafCertificate(string ns, string serviceAccount, string message) => Interlocked.Increment(ref _issued);
 }

@@ -59,6 +59,8 @@ public sealed partial class DemoTests
         // Rotation under traffic: new issuer for east workloads, no failed call.
         Assert.Contains($"✓ east podinfo renewed: certified as {Podinfo} by east issuer #2", output, StringComparison.Ordinal);
         Assert.Contains($"✓ gateway renewed: certified as {Gateway} by east issuer #2", output, StringComparison.Ordinal);
+        Assert.Contains("✓ east identity server raised IssuerUpdated (\"Updated identity issuer\") once", output, StringComparison.Ordinal);
+        Assert.Contains("✓ west is unaffected: \"greetings from west\"", output, StringComparison.Ordinal);
         Assert.Contains("✓ the issuer the frontend verified on the gateway changed from east issuer #1 to east issuer #2", output, StringComparison.Ordinal);
         var rotation = RotationLine().Match(output);
         Assert.True(rotation.Success, output);
