@@ -46,29 +46,29 @@ public static class DemoRunner
         report.Line("identity demo: two clusters (west, east), one shared trust anchor, one issuer per cluster; loopback only");
         report.Line($"working directory: {temp.FullName}");
 
-        await using (var demo = new Demo(report, temp.FullName))
+        string? cleanupError;
+        try
         {
+            await using var demo = new Demo(report, temp.FullName);
             try
             {
                 await demo.RunAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                report.Fail($"the demo stopped: {e.GetType().Name}: {e.Message}");
+                report.Fail(timeout.IsCancellationRequested
+                    ? "the demo did not finish within 60 s"
+                    : $"the demo stopped: {e.GetType().Name}: {e.Message}");
             }
         }
-
-        try
+        finally
         {
-            temp.Delete(recursive: true);
-        }
-        catch (IOException e)
-        {
-            report.Fail($"could not remove {temp.FullName}: {e.Message}");
+            // Also when the caller cancels: nothing is left behind in the temp directory.
+            cleanupError = TryRemove(temp);
         }
 
         report.Line();
-        report.Expect(!Directory.Exists(temp.FullName), $"removed {temp.FullName}");
+        report.Expect(cleanupError is null && !Directory.Exists(temp.FullName), cleanupError ?? $"removed {temp.FullName}");
         return report.Finish(clock.Elapsed);
     }
 
@@ -505,6 +505,19 @@ public static class DemoRunner
 
     private static string Header(HttpResponseMessage message, string name) =>
         message.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : "";
+
+    private static string? TryRemove(DirectoryInfo directory)
+    {
+        try
+        {
+            directory.Delete(recursive: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"could not remove {directory.FullName}: {e.Message}";
+        }
+    }
 
     private static string Short(string keyId) => keyId.Length > 8 ? keyId[..8] : keyId;
 

@@ -134,6 +134,8 @@ internal static class DemoLogging
         logging.ClearProviders();
         logging.SetMinimumLevel(LogLevel.Warning);
         logging.AddSimpleConsole(o => o.SingleLine = true);
+        // Kestrel warns about environment-configured URLs (e.g. ASPNETCORE_HTTP_PORTS in container images) that the
+        // explicit loopback listeners override; that is noise here, not a server problem.
         logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
         logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }

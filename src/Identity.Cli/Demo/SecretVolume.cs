@@ -21,7 +21,9 @@ internal static class SecretVolume
         var dataLink = Path.Combine(directory, DataLink);
         var previous = new FileInfo(dataLink).LinkTarget is { } target ? Path.Combine(directory, target) : null;
 
-        var stamp = ".." + DateTime.UtcNow.ToString("yyyy_MM_dd_HH_mm_ss.fffffff", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..4];
+        // The kubelet's atomic writer names the directory "..<timestamp>.<random>" (a TempDir with that prefix).
+        var stamp = ".." + DateTime.UtcNow.ToString("yyyy_MM_dd_HH_mm_ss.", CultureInfo.InvariantCulture)
+            + System.Security.Cryptography.RandomNumberGenerator.GetInt32(100_000_000, 1_000_000_000).ToString(CultureInfo.InvariantCulture);
         var timestamped = Path.Combine(directory, stamp);
         Directory.CreateDirectory(timestamped);
         // Secrets first, so no moment exists where a certificate is visible without its key being written.
