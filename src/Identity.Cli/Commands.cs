@@ -12,5 +12,6 @@ internal static class Commands
         yield return Anchors.AnchorsCommand.Create();
         yield return IssuerRotation.IssuerCommand.Create();
         yield return Serve.ServeCommand.Create(Serve.ServeServices.Register);
+        yield return Demo.DemoCommand.Create();
     }
 }
