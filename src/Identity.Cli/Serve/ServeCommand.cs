@@ -184,6 +184,13 @@ internal static class ServeCommand
         var builder = IdentityServerHost.CreateBuilder(o => Copy(settings.Server, o));
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.LogLevel);
+        if (settings.LogLevel >= LogLevel.Information)
+        {
+            // ASP.NET Core logs two lines per request at info; at Linkerd's default level the log should carry the
+            // audit trail and issuer events, not one line per Certify call and probe. -log-level debug shows them.
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+
         if (settings.JsonLogs)
         {
             builder.Logging.AddJsonConsole();
