@@ -143,6 +143,16 @@ internal sealed class KubernetesApi : IAsyncDisposable
     public static async Task<KubernetesApi> StartAsync() =>
         new(await FakeKubernetesApi.StartAsync(), System.IO.Directory.CreateTempSubdirectory("identity-kubeapi-").FullName);
 
+    /// <summary>A projected-token look-alike: a JWT whose <c>exp</c> lets the review cache keep the API server's answer
+    /// (the TokenReview path never checks the signature itself; the API server does).</summary>
+    public static string ProjectedToken(string ns, string serviceAccount, DateTimeOffset expires)
+    {
+        var header = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode("{\"alg\":\"RS256\",\"kid\":\"cluster-key\"}");
+        var payload = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(
+            $"{{\"sub\":\"system:serviceaccount:{ns}:{serviceAccount}\",\"exp\":{expires.ToUnixTimeSeconds()}}}");
+        return $"{header}.{payload}.c2lnbmF0dXJl";
+    }
+
     /// <summary>Completes when the next TokenReview reaches the API double.</summary>
     public Task NextReview(CancellationToken cancellationToken)
     {
