@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Identity.Server;
 using Identity.Server.Hosting;
+using Identity.Pki.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
