@@ -67,8 +67,7 @@ internal sealed class TokenSigner : IDisposable
     {
         "valid" => Issuer.Mint(ns, serviceAccount),
         // Same issuer name, a key the cluster never published.
-        "other-key" => new ServiceAccountTokenIssuer(RealValidators.TokenIssuer, ECDsa.Create(ECCurve.NamedCurves.nistP256),
-            new FakeTimeProvider(now)).Mint(ns, serviceAccount),
+        "other-key" => MintWithOtherKey(ns, serviceAccount),
         // The claims of this ServiceAccount's token under the signature of another ServiceAccount's token.
         "tampered" => Splice(Issuer.Mint(ns, serviceAccount), Issuer.Mint(ns, "default")),
         "expired" => At(now.AddHours(-2)).Mint(ns, serviceAccount, lifetime: TimeSpan.FromHours(1)),
@@ -95,6 +94,13 @@ internal sealed class TokenSigner : IDisposable
         }
     }
 
+    private string MintWithOtherKey(string ns, string serviceAccount)
+    {
+        using var other = new ServiceAccountTokenIssuer(RealValidators.TokenIssuer, ECDsa.Create(ECCurve.NamedCurves.nistP256), new FakeTimeProvider(now));
+        return other.Mint(ns, serviceAccount);
+    }
+
+    // Issuers over the shared key are not disposed: disposing one would dispose the key the others still sign with.
     private ServiceAccountTokenIssuer At(DateTimeOffset instant) => new(RealValidators.TokenIssuer, key, new FakeTimeProvider(instant));
 
     private static string Splice(string claimsFrom, string signatureFrom)
