@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Identity.Pki.Time;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server;

@@ -75,28 +75,4 @@ public sealed class AdminTests
         Assert.Contains("-identity-clock-skew-allowance: must be between 0s and 1h, got -1s", error.Failures);
         Assert.Contains("-identity-scheme: must not be empty (use linkerd.io/tls or kubernetes.io/tls)", error.Failures);
     }
-
-    [Theory]
-    [InlineData("24h0m0s", 86400.0)]
-    [InlineData("20s", 20.0)]
-    [InlineData("1.5h", 5400.0)]
-    [InlineData("300ms", 0.3)]
-    [InlineData("1h30m", 5400.0)]
-    [InlineData("0", 0.0)]
-    public void GoDuration_parses_go_syntax(string text, double seconds)
-    {
-        Assert.True(GoDuration.TryParse(text, out var value));
-        Assert.Equal(seconds, value.TotalSeconds, 6);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("24")]
-    [InlineData("1d")]
-    [InlineData("h")]
-    [InlineData("1h 2m")]
-    public void GoDuration_rejects_what_go_rejects(string text) => Assert.False(GoDuration.TryParse(text, out _));
-
-    [Fact]
-    public void GoDuration_formats_like_go() => Assert.Equal("24h0m0s", GoDuration.Format(TimeSpan.FromHours(24)));
 }

@@ -59,6 +59,7 @@ public sealed class CertifyTests
         }
 
         Assert.Equal(1, server.Events.Issued);
+        Assert.Equal(1, server.IssuedCounter.Total);
         var audit = Assert.Single(server.Logs.Lines, l => l.EventId == 2000);
         var sha = Convert.ToHexStringLower(SHA256.HashData(leaf.RawData));
         Assert.Contains(Web, audit.Message, StringComparison.Ordinal);
@@ -166,6 +167,7 @@ public sealed class CertifyTests
         Assert.Equal(message, error.Status.Detail);
         Assert.Equal(0, server.Events.Issued);
         Assert.Equal(0, server.AuditIssued);
+        Assert.Equal(0, server.IssuedCounter.Total);
         var refusal = Assert.Single(server.Logs.Lines, l => l.EventId == 2001);
         Assert.Contains($"code={code}", refusal.Message, StringComparison.Ordinal);
         if (token.Length > 0)
@@ -183,6 +185,8 @@ public sealed class CertifyTests
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Equal("cert issuer not ready yet", error.Status.Detail);
         Assert.Equal(0, server.Events.Issued);
+        Assert.Equal(0, server.AuditIssued);
+        Assert.Equal(0, server.IssuedCounter.Total);
         Assert.Equal(0, server.Validator.Calls);
     }
 
@@ -208,6 +212,8 @@ public sealed class CertifyTests
         Assert.Equal(expected, error.Status.Detail);
         Assert.Contains($"IssuerValidationFailed {expected} {Web}", server.Events.Events);
         Assert.Equal(0, server.Events.Issued);
+        Assert.Equal(0, server.AuditIssued);
+        Assert.Equal(0, server.IssuedCounter.Total);
         Assert.Equal(0, server.Validator.Calls);
     }
 
@@ -221,6 +227,7 @@ public sealed class CertifyTests
         Assert.NotEqual(first.LeafCertificate, second.LeafCertificate); // fresh serial each time
         Assert.Equal(1, ((Identity.Server.Issuance.CsrParser)server.App.Services.GetService(typeof(Identity.Server.Issuance.CsrParser))!).CachedCount);
         Assert.Equal(2, server.Events.Issued);
+        Assert.Equal(2, server.IssuedCounter.Total);
     }
 
     private static byte[] MakeCsr(string kind)

@@ -165,6 +165,11 @@ public sealed class RotationTests
     [InlineData("garbage-cert", "failed to read CA from disk: not a PEM certificate")]
     [InlineData("garbage-key", "failed to read CA from disk: no PEM block found in the key file")]
     [InlineData("unsupported-key", "failed to read CA from disk: unsupported block type: 'OPENSSH PRIVATE KEY'")]
+    [InlineData("encrypted-pkcs8-key", "failed to read CA from disk: unsupported block type: 'ENCRYPTED PRIVATE KEY'")]
+    [InlineData("ec-parameters-first", "failed to read CA from disk: unsupported block type: 'EC PARAMETERS'")]
+    [InlineData("ed25519-key", "failed to read CA from disk: unsupported PKCS#8 encoded private key type: 'Ed25519', only ECDSA and RSA private keys are supported")]
+    [InlineData("bad-base64-key", "PEM block 'EC PRIVATE KEY' is not valid base64")]
+    [InlineData("legacy-encrypted-key", "the key is encrypted and no password was given")]
     public async Task Invalid_issuer_is_skipped_and_the_old_one_kept(string kind, string reason)
     {
         await using var server = await TestServer.StartAsync(o => o.WatchFiles = false);
@@ -180,6 +185,16 @@ public sealed class RotationTests
         {
             "garbage-key" => "nope\n",
             "unsupported-key" => "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+            "encrypted-pkcs8-key" => next.Key.ExportEncryptedPkcs8PrivateKeyPem("secret",
+                new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc,
+                    System.Security.Cryptography.HashAlgorithmName.SHA256, 1000)) + "\n",
+            // What `openssl ecparam -genkey` writes; Linkerd reads only the first block.
+            "ec-parameters-first" => "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + next.KeyPem,
+            // RFC 8410's example Ed25519 key.
+            "ed25519-key" => "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n",
+            "bad-base64-key" => "-----BEGIN EC PRIVATE KEY-----\n!!not base64!!\n-----END EC PRIVATE KEY-----\n",
+            "legacy-encrypted-key" => "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n"
+                + next.KeyPem.Split('\n')[1] + "\n-----END EC PRIVATE KEY-----\n",
             _ => next.KeyPem,
         };
         TestPki.WriteKubernetesIssuer(server.IssuerDirectory, crt, key);

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using Identity.Protocol;
 using Identity.Server.Events;
 using Identity.Server.Hosting;
+using Identity.Server.Metrics;
 using Identity.Server.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,6 +100,7 @@ internal sealed class TestServer : IAsyncDisposable
         Events = events;
         Logs = logs;
         Validator = validator;
+        IssuedCounter = new IssuedCounter(app.Services.GetRequiredService<IMeterFactory>());
         var grpc = IdentityServerHost.GetGrpcEndpoint(app);
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc.Port}");
         Client = new IdentityGrpc.IdentityClient(Channel);
@@ -132,11 +135,14 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int AuditIssued => Logs.Lines.Count(l => l.EventId == 2000);
 
+    /// <summary>What this server's <c>identity_certificates_issued</c> counter recorded.</summary>
+    public IssuedCounter IssuedCounter { get; }
+
     public static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     public static async Task<TestServer> StartAsync(
         Action<IdentityServerOptions>? configure = null, bool writeIssuer = true, TestCa? issuer = null, string? issuerExtraPem = null,
-        DateTimeOffset? now = null, TestCa? root = null)
+        DateTimeOffset? now = null, TestCa? root = null, Action<IServiceCollection>? services = null)
     {
         var start = now ?? Now();
         var time = new FakeTimeProvider(start);
@@ -171,6 +177,8 @@ internal sealed class TestServer : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddSingleton<IIssuerEventSink>(events);
         builder.Services.AddSingleton<ITokenValidator>(validator);
+        // Real validators (Identity.Kubernetes) replace the test one here, registered the way `identity serve` does.
+        services?.Invoke(builder.Services);
         var app = IdentityServerHost.Build(builder);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new TestServer(app, dir, time, root, issuer, events, logs, validator);
@@ -187,6 +195,7 @@ internal sealed class TestServer : IAsyncDisposable
     {
         Channel.Dispose();
         Admin.Dispose();
+        IssuedCounter.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         try
@@ -197,4 +206,32 @@ internal sealed class TestServer : IAsyncDisposable
         {
         }
     }
+}
+
+/// <summary>
+/// Listens to one server's issued-certificates counter (only meters from that server's own IMeterFactory, so
+/// servers in parallel tests do not count each other's certificates).
+/// </summary>
+internal sealed class IssuedCounter : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private long total;
+
+    public IssuedCounter(IMeterFactory factory)
+    {
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == IdentityMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory)
+                && instrument.Name == IdentityMetrics.CertificatesIssued)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
+        listener.Start();
+    }
+
+    public long Total => Interlocked.Read(ref total);
+
+    public void Dispose() => listener.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Identity.Server;
 using Identity.Server.Hosting;
+using Identity.Pki.Time;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -57,6 +58,9 @@ internal static class ServeCommand
     public static Command Create(Action<IServiceCollection, ServeSettings>? registerServices = null)
     {
         var command = new Command("serve", "Run the Linkerd-compatible identity (Certify) server.");
+        // Linkerd's chart runs `controller identity -flags...`: with `identity` as an alias the chart's args work
+        // unchanged when only the image (entrypoint `identity`) is swapped.
+        command.Aliases.Add("identity");
         foreach (var option in All)
         {
             command.Options.Add(option);

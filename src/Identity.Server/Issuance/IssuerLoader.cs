@@ -1,7 +1,11 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Diagnostics;
 using System.Text;
+using Identity.Pki;
+using Identity.Pki.Keys;
+using Identity.Pki.Pem;
 
 namespace Identity.Server.Issuance;
 
@@ -41,8 +45,8 @@ internal sealed record IssuerFiles(byte[] Certificate, byte[] Key, byte[] Anchor
 
 /// <summary>
 /// Reads and validates the issuer the way linkerd-identity does (key/cert match, chain to the anchors with Go's
-/// default serverAuth usage, IsCA, time validity). BCL-only on purpose: kept small so the shared Identity.Pki
-/// APIs can replace it.
+/// default serverAuth usage, IsCA, time validity) with Linkerd's error texts. PEM and key decoding are Identity.Pki's;
+/// this runs at reload time only, never on the Certify path.
 /// </summary>
 internal static class IssuerLoader
 {
@@ -71,13 +75,14 @@ internal static class IssuerLoader
 
     public static IssuerSnapshot Load(IssuerFiles files, IdentityServerOptions options, DateTimeOffset now)
     {
-        var anchors = ParseCertificates(files.Anchors, "Failed to read trust anchors");
-        var certs = ParseCertificates(files.Certificate, "failed to read CA from disk");
-        var key = ParseKey(files.Key);
+        var (crtName, keyName) = options.IssuerFileNames;
+        var anchors = ParseCertificates(files.Anchors, options.TrustAnchorsFile, "Failed to read trust anchors");
+        var certs = ParseCertificates(files.Certificate, Path.Combine(options.IssuerDirectory, crtName), "failed to read CA from disk");
+        var key = ParseKey(files.Key, Path.Combine(options.IssuerDirectory, keyName));
         try
         {
             var issuer = certs[0];
-            if (!PublicKeysMatch(issuer, key))
+            if (!key.Matches(issuer))
             {
                 throw new IssuerLoadException("failed to read CA from disk: tls: Public and private key do not match");
             }
@@ -90,7 +95,14 @@ internal static class IssuerLoader
             }
 
             var firstExpiration = certs.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime()));
-            return new IssuerSnapshot(issuer, [.. certs.Skip(1)], anchors, key, chainNotBefore, chainNotAfter,
+            // The snapshot owns the platform key from here on (disposing the wrapper would dispose it too).
+            AsymmetricAlgorithm signer = key switch
+            {
+                EcPrivateKey ec => ec.Key,
+                RsaPrivateKey rsa => rsa.Key,
+                _ => throw new UnreachableException("ParseKey admits EC and RSA keys only"),
+            };
+            return new IssuerSnapshot(issuer, [.. certs.Skip(1)], anchors, signer, chainNotBefore, chainNotAfter,
                 firstExpiration, files.ContentHash());
         }
         catch
@@ -158,41 +170,23 @@ internal static class IssuerLoader
         _ => status.StatusInformation.Trim(),
     };
 
-    private static bool PublicKeysMatch(X509Certificate2 cert, AsymmetricAlgorithm key)
+    /// <summary>
+    /// PEM CERTIFICATE blocks in order; like Go's <c>DecodePEMCertificates</c>, the first block of another type ends
+    /// the list. Blocks are split by Identity.Pki's <see cref="PemCodec"/>.
+    /// </summary>
+    internal static X509Certificate2Collection ParseCertificates(byte[] pem, string source, string prefix)
     {
-        var certSpki = cert.PublicKey.ExportSubjectPublicKeyInfo();
-        var keySpki = key switch
-        {
-            ECDsa e => e.ExportSubjectPublicKeyInfo(),
-            RSA r => r.ExportSubjectPublicKeyInfo(),
-            _ => [],
-        };
-        return certSpki.AsSpan().SequenceEqual(keySpki);
-    }
-
-    /// <summary>PEM CERTIFICATE blocks in order; like Go, a non-certificate block ends the list.</summary>
-    internal static X509Certificate2Collection ParseCertificates(byte[] pem, string prefix)
-    {
-        var text = Encoding.ASCII.GetString(pem);
         var result = new X509Certificate2Collection();
-        var rest = text.AsSpan();
-        while (PemEncoding.TryFind(rest, out var fields))
+        foreach (var block in Decode(pem, source, prefix).TakeWhile(b => b.Label == PemLabels.Certificate))
         {
-            if (!rest[fields.Label].SequenceEqual("CERTIFICATE"))
-            {
-                break;
-            }
-
             try
             {
-                result.Add(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(rest[fields.Base64Data].ToString())));
+                result.Add(X509CertificateLoader.LoadCertificate(block.Der));
             }
             catch (CryptographicException e)
             {
                 throw new IssuerLoadException($"{prefix}: x509: malformed certificate: {e.Message}", e);
             }
-
-            rest = rest[fields.Location.End.Value..];
         }
 
         if (result.Count == 0)
@@ -203,69 +197,56 @@ internal static class IssuerLoader
         return result;
     }
 
-    /// <summary>Only the first PEM block is read, as in Linkerd: SEC1, PKCS#1 or unencrypted PKCS#8 (EC or RSA).</summary>
-    internal static AsymmetricAlgorithm ParseKey(byte[] pem)
+    /// <summary>
+    /// Only the first PEM block is read, as in Linkerd: SEC1, PKCS#1 or unencrypted PKCS#8, EC or RSA. Decoding is
+    /// Identity.Pki's <see cref="PrivateKeyPem"/> (the same reader the CLI uses).
+    /// </summary>
+    internal static PrivateKey ParseKey(byte[] pem, string source)
     {
-        var text = Encoding.ASCII.GetString(pem);
-        if (!PemEncoding.TryFind(text, out var fields))
+        const string Prefix = "failed to read CA from disk";
+        var blocks = Decode(pem, source, Prefix);
+        if (blocks.Count == 0)
         {
-            throw new IssuerLoadException("failed to read CA from disk: no PEM block found in the key file");
+            throw new IssuerLoadException($"{Prefix}: no PEM block found in the key file");
         }
 
-        var label = text[fields.Label];
-        var der = Convert.FromBase64String(text[fields.Base64Data]);
+        var label = blocks[0].Label;
+        if (label is not (PemLabels.EcPrivateKey or PemLabels.RsaPrivateKey or PemLabels.PrivateKey))
+        {
+            throw new IssuerLoadException($"{Prefix}: unsupported block type: '{label}'");
+        }
+
+        PrivateKey key;
         try
         {
-            switch (label)
-            {
-                case "EC PRIVATE KEY":
-                    {
-                        var ec = ECDsa.Create();
-                        ec.ImportECPrivateKey(der, out _);
-                        return ec;
-                    }
-
-                case "RSA PRIVATE KEY":
-                    {
-                        var rsa = RSA.Create();
-                        rsa.ImportRSAPrivateKey(der, out _);
-                        return rsa;
-                    }
-
-                case "PRIVATE KEY":
-                    {
-                        var ec = ECDsa.Create();
-                        try
-                        {
-                            ec.ImportPkcs8PrivateKey(der, out _);
-                            return ec;
-                        }
-                        catch (CryptographicException)
-                        {
-                            ec.Dispose();
-                        }
-
-                        var rsa = RSA.Create();
-                        try
-                        {
-                            rsa.ImportPkcs8PrivateKey(der, out _);
-                            return rsa;
-                        }
-                        catch (CryptographicException)
-                        {
-                            rsa.Dispose();
-                            throw new IssuerLoadException(
-                                "failed to read CA from disk: unsupported PKCS#8 encoded private key type, only ECDSA and RSA private keys are supported");
-                        }
-                    }
-
-                default:
-                    throw new IssuerLoadException($"failed to read CA from disk: unsupported block type: '{label}'");
-            }
+            // The first block is a key block, so the reader's "first private key" is exactly that block.
+            key = PrivateKeyPem.Read(pem, source, password: null);
         }
-        catch (CryptographicException e)
+        catch (PkiException e)
         {
-            throw new IssuerLoadException($"failed to read CA from disk: malformed {label}: {e.Message}", e);
+            throw new IssuerLoadException($"{Prefix}: {e.Message}", e);
+        }
+
+        if (key.Kind is not (KeyKind.Ec or KeyKind.Rsa))
+        {
+            var description = key.Description;
+            key.Dispose();
+            throw new IssuerLoadException(
+                $"{Prefix}: unsupported PKCS#8 encoded private key type: '{description}', only ECDSA and RSA private keys are supported");
+        }
+
+        return key;
+    }
+
+    private static IReadOnlyList<PemBlock> Decode(byte[] pem, string source, string prefix)
+    {
+        try
+        {
+            return PemCodec.Decode(Encoding.ASCII.GetString(pem), source);
+        }
+        catch (PkiException e)
+        {
+            throw new IssuerLoadException($"{prefix}: {e.Message}", e);
         }
     }
 }

@@ -3,9 +3,10 @@ using System.Diagnostics.Metrics;
 namespace Identity.Server.Metrics;
 
 /// <summary>
-/// The identity server's instruments, on one meter created through <see cref="IMeterFactory"/>. The names are
-/// public constants so other components (the Kubernetes token validators) can record into the same meter and
-/// dashboards can rely on them. Prometheus adds <c>_total</c> to counters and <c>_seconds</c> to histograms in "s".
+/// The identity server's instruments, on one meter created through <see cref="IMeterFactory"/>; the names are
+/// public constants dashboards can rely on. Prometheus adds <c>_total</c> to counters and <c>_seconds</c> to
+/// histograms in "s". The token validators keep their own meter (Identity.Kubernetes: cache hits/misses, TokenReview
+/// API latency), which registering them adds to the same <c>/metrics</c>.
 /// </summary>
 public sealed class IdentityMetrics
 {
@@ -30,12 +31,6 @@ public sealed class IdentityMetrics
     /// <summary>Token review latency in seconds (the whole <c>ITokenValidator.ReviewAsync</c> call).</summary>
     public const string TokenReviewDuration = "identity_token_review_duration";
 
-    /// <summary>Token reviews answered from a cache.</summary>
-    public const string TokenReviewCacheHits = "identity_token_review_cache_hits";
-
-    /// <summary>Token reviews that missed the cache and went to the reviewer.</summary>
-    public const string TokenReviewCacheMisses = "identity_token_review_cache_misses";
-
     /// <summary>Issuer/anchor reload attempts that changed or rejected content, tagged <see cref="ResultTag"/> (success|failure).</summary>
     public const string IssuerReloads = "identity_issuer_reloads";
 
@@ -52,8 +47,6 @@ public sealed class IdentityMetrics
     private readonly Histogram<double> certifyDuration;
     private readonly Counter<long> certificatesIssued;
     private readonly Histogram<double> tokenReviewDuration;
-    private readonly Counter<long> tokenReviewCacheHits;
-    private readonly Counter<long> tokenReviewCacheMisses;
     private readonly Counter<long> issuerReloads;
 
     public IdentityMetrics(IMeterFactory meterFactory)
@@ -66,8 +59,6 @@ public sealed class IdentityMetrics
         certificatesIssued = Meter.CreateCounter<long>(CertificatesIssued, description: "Leaf certificates issued");
         tokenReviewDuration = Meter.CreateHistogram(TokenReviewDuration, "s", "Token review latency",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        tokenReviewCacheHits = Meter.CreateCounter<long>(TokenReviewCacheHits, description: "Token reviews answered from cache");
-        tokenReviewCacheMisses = Meter.CreateCounter<long>(TokenReviewCacheMisses, description: "Token reviews sent to the reviewer");
         issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
     }
 
@@ -84,10 +75,6 @@ public sealed class IdentityMetrics
     public void RecordIssued() => certificatesIssued.Add(1);
 
     public void RecordTokenReview(TimeSpan elapsed) => tokenReviewDuration.Record(elapsed.TotalSeconds);
-
-    public void RecordTokenReviewCacheHit() => tokenReviewCacheHits.Add(1);
-
-    public void RecordTokenReviewCacheMiss() => tokenReviewCacheMisses.Add(1);
 
     public void RecordIssuerReload(bool success) =>
         issuerReloads.Add(1, new KeyValuePair<string, object?>(ResultTag, success ? "success" : "failure"));

@@ -28,6 +28,21 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void Identity_is_an_alias_of_serve_so_the_charts_first_argument_works()
+    {
+        var root = new RootCommand { ServeCommand.Create() };
+        var writer = new StringWriter();
+        var parse = root.Parse(["identity", "-controller-namespace=linkerd", "-identity-trust-domain=cluster.local", "-identity-issuance-lifetime=24h0m0s"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal("serve", parse.CommandResult.Command.Name);
+        var settings = ServeCommand.TryGetSettings(parse, writer);
+        Assert.NotNull(settings);
+        Assert.Equal("", writer.ToString());
+        Assert.Equal(("linkerd", "cluster.local", TimeSpan.FromHours(24)),
+            (settings.Server.ControllerNamespace, settings.Server.TrustDomain, settings.Server.IssuanceLifetime));
+    }
+
+    [Fact]
     public void Chart_arguments_parse_with_single_dash_and_equals()
     {
         // The arguments linkerd's chart renders for the identity container (plus our two extras).
