@@ -10,5 +10,8 @@ internal static class Commands
         yield return Cert.CertCommand.Create();
         yield return Check.CheckCommand.Create();
         yield return Anchors.AnchorsCommand.Create();
+        yield return IssuerRotation.IssuerCommand.Create();
+        yield return Serve.ServeCommand.Create(Serve.ServeServices.Register);
+        yield return Demo.DemoCommand.Create();
     }
 }

@@ -2,7 +2,9 @@ namespace Identity.Kubernetes;
 
 /// <summary>
 /// Names of the instruments Identity.Kubernetes publishes through <see cref="System.Diagnostics.Metrics.IMeterFactory"/>.
-/// The meter is separate from the server's so dashboards can tell API-server pressure from Certify load.
+/// The meter is separate from the server's so dashboards can tell API-server pressure from Certify load;
+/// registering the validators or the event sink also adds it to the host's OpenTelemetry metrics, so the server's
+/// <c>/metrics</c> shows both (dots become underscores there: <c>identity_kubernetes_token_cache_hits_total</c>).
 /// </summary>
 public static class KubernetesMetrics
 {
@@ -18,6 +20,11 @@ public static class KubernetesMetrics
 
     /// <summary>Counter: TokenReview API calls made, tagged <c>result</c> = authenticated | unauthenticated | error | unavailable.</summary>
     public const string TokenReviews = "identity.kubernetes.token_reviews";
+
+    /// <summary>Histogram (seconds): latency of each TokenReview API call, tagged <c>result</c> as <see cref="TokenReviews"/>
+    /// (the audience fallback makes a second call). The server's <c>identity_token_review_duration</c> measures the
+    /// whole review as Certify sees it, cache included.</summary>
+    public const string TokenReviewDuration = "identity.kubernetes.token_review.duration";
 
     /// <summary>Counter: local JWT validations, tagged <c>result</c> = authenticated | error.</summary>
     public const string JwtValidations = "identity.kubernetes.jwt_validations";

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
@@ -23,11 +24,15 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
 {
     private const string AudienceErrorMarker = "token audiences";
 
+    // API-server round trips: milliseconds when healthy, up to the review timeout when not.
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
     private readonly IKubernetes _client;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _concurrency;
     private readonly Counter<long> _reviews;
+    private readonly Histogram<double> _reviewDuration;
     private readonly ILogger _logger;
 
     /// <summary>Creates a validator over <paramref name="client"/> (see <see cref="KubernetesClientFactory"/>).</summary>
@@ -50,8 +55,10 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
         _timeout = options.ReviewTimeout;
         _timeProvider = timeProvider;
         _concurrency = new SemaphoreSlim(options.MaxConcurrentReviews, options.MaxConcurrentReviews);
-        _reviews = meterFactory.Create(KubernetesMetrics.MeterName).CreateCounter<long>(
-            KubernetesMetrics.TokenReviews, description: "TokenReview API calls by result");
+        var meter = meterFactory.Create(KubernetesMetrics.MeterName);
+        _reviews = meter.CreateCounter<long>(KubernetesMetrics.TokenReviews, description: "TokenReview API calls by result");
+        _reviewDuration = meter.CreateHistogram(KubernetesMetrics.TokenReviewDuration, "s", "TokenReview API call latency",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _logger = logger;
     }
 
@@ -108,9 +115,12 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
 
         using var timeout = new CancellationTokenSource(_timeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "unavailable";
         try
         {
             var result = await _client.AuthenticationV1.CreateTokenReviewAsync(review, cancellationToken: linked.Token).ConfigureAwait(false);
+            outcome = ResultOf(result?.Status);
             return result?.Status ?? throw Unavailable("the API server returned a TokenReview without a status", token, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -138,6 +148,11 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
         catch (JsonException e)
         {
             throw Unavailable($"TokenReview response could not be read: {e.Message}", token, e);
+        }
+        finally
+        {
+            _reviewDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("result", cancellationToken.IsCancellationRequested ? "cancelled" : outcome));
         }
     }
 
@@ -188,6 +203,14 @@ public sealed class KubernetesTokenReviewValidator : ITokenValidator, IDisposabl
         const int MaxExcerpt = 200;
         return content.Length <= MaxExcerpt ? content.Trim() : content[..MaxExcerpt].Trim() + "…";
     }
+
+    private static string ResultOf(V1TokenReviewStatus? status) => status switch
+    {
+        null => "unavailable",
+        { Error.Length: > 0 } => "error",
+        { Authenticated: true } => "authenticated",
+        _ => "unauthenticated",
+    };
 
     private void Count(string result) => _reviews.Add(1, new KeyValuePair<string, object?>("result", result));
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using System.Diagnostics.Metrics;
 
 namespace Identity.Kubernetes;
@@ -108,5 +109,9 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddLogging();
+        // Wherever the host exports metrics (the server's /metrics), export this meter beside the server's own, so
+        // one scrape shows review latency and cache hits next to Certify; without an OpenTelemetry MeterProvider in
+        // the host this only stores a callback (adding the same meter name twice is harmless).
+        services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(KubernetesMetrics.MeterName));
     }
 }

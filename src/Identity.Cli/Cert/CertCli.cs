@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Identity.Pki;
+using Identity.Pki.Verification;
 
 namespace Identity.Cli.Cert;
 
@@ -14,7 +15,7 @@ internal static class CertCli
         {
             return action(stdout, stderr);
         }
-        catch (PkiException e)
+        catch (Exception e) when (e is PkiException or CertificateFileException)
         {
             stderr.WriteLine(e.Message);
             return 1;

@@ -1,14 +1,19 @@
 using System.Globalization;
+using System.Text;
 
 namespace Identity.Pki.Time;
 
 /// <summary>
 /// Go's <c>time.ParseDuration</c>: an optional sign and a sequence of decimal numbers with a unit each
-/// (<c>ns us µs ms s m h</c>), e.g. <c>8760h</c>, <c>-1.5h</c>, <c>2h45m</c>, <c>300ms</c>. There is no day unit.
+/// (<c>ns us µs ms s m h</c>), e.g. <c>8760h</c>, <c>24h0m0s</c>, <c>-1.5h</c>, <c>2h45m</c>, <c>300ms</c>. There is no
+/// day unit. <see cref="Format"/> is Go's <c>Duration.String</c>, so flags and messages round-trip with Linkerd's.
 /// </summary>
 public static class GoDuration
 {
     private const decimal NanosPerTick = 100m;
+    private const decimal NanosPerSecond = 1_000_000_000m;
+    private const decimal NanosPerMinute = 60 * NanosPerSecond;
+    private const decimal NanosPerHour = 60 * NanosPerMinute;
 
     /// <summary>Parses a Go duration; false when the text is not one.</summary>
     public static bool TryParse(string? text, out TimeSpan duration)
@@ -96,4 +101,50 @@ public static class GoDuration
         duration = TimeSpan.FromTicks(negative ? -ticks : ticks);
         return true;
     }
+
+    /// <summary>
+    /// Formats like Go's <c>Duration.String</c>: <c>24h0m0s</c>, <c>1m30s</c>, <c>1.5s</c>, <c>300ms</c>,
+    /// <c>1.5µs</c>, <c>100ns</c>, <c>0s</c>.
+    /// </summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration == TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        var text = new StringBuilder();
+        // Ticks as decimal: TimeSpan.MinValue cannot be negated as a TimeSpan.
+        var nanos = duration.Ticks * NanosPerTick;
+        if (nanos < 0)
+        {
+            text.Append('-');
+            nanos = -nanos;
+        }
+
+        if (nanos < NanosPerSecond)
+        {
+            // Below a second Go picks the largest unit that keeps the number at least 1.
+            var (unit, name) = nanos < 1_000m ? (1m, "ns") : nanos < 1_000_000m ? (1_000m, "\u00b5s") : (1_000_000m, "ms");
+            return text.Append(Number(nanos / unit)).Append(name).ToString();
+        }
+
+        var hours = decimal.Truncate(nanos / NanosPerHour);
+        nanos -= hours * NanosPerHour;
+        var minutes = decimal.Truncate(nanos / NanosPerMinute);
+        nanos -= minutes * NanosPerMinute;
+        if (hours > 0)
+        {
+            text.Append(Number(hours)).Append('h');
+        }
+
+        if (hours > 0 || minutes > 0)
+        {
+            text.Append(Number(minutes)).Append('m');
+        }
+
+        return text.Append(Number(nanos / NanosPerSecond)).Append('s').ToString();
+    }
+
+    private static string Number(decimal value) => value.ToString("0.#########", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Identity.Protocol;
+using Identity.Server.Events;
+using Identity.Server.Issuance;
+using Identity.Server.Metrics;
+using Identity.Server.Tokens;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using IdentityGrpc = Identity.Protocol.Identity;
+
+namespace Identity.Server.Certify;
+
+/// <summary>
+/// <c>io.linkerd.proxy.identity.Identity/Certify</c> with linkerd-identity's validation order, status codes and
+/// messages, plus proof of possession, algorithm restrictions and a certificate built only from verified facts.
+/// </summary>
+internal sealed class CertifyService : IdentityGrpc.IdentityBase
+{
+    private readonly IssuerStore store;
+    private readonly ITokenValidator validator;
+    private readonly IIssuerEventSink events;
+    private readonly IdentityMetrics metrics;
+    private readonly CsrParser csrParser;
+    private readonly TrustDomain trustDomain;
+    private readonly IdentityServerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger<CertifyService> logger;
+
+    public CertifyService(IssuerStore store, ITokenValidator validator, IIssuerEventSink events, IdentityMetrics metrics,
+        CsrParser csrParser, IOptions<IdentityServerOptions> options, TimeProvider time, ILogger<CertifyService> logger)
+    {
+        this.store = store;
+        this.validator = validator;
+        this.events = events;
+        this.metrics = metrics;
+        this.csrParser = csrParser;
+        this.options = options.Value;
+        trustDomain = new TrustDomain(this.options.ControllerNamespace, this.options.TrustDomain);
+        this.time = time;
+        this.logger = logger;
+    }
+
+    public override async Task<CertifyResponse> Certify(CertifyRequest request, ServerCallContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            return await CertifyCore(request, context.CancellationToken);
+        }
+        catch (RpcException e)
+        {
+            code = e.StatusCode;
+            Log.Refused(logger, ForLog(request.Identity), e.StatusCode.ToString(), ForLog(e.Status.Detail));
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            code = StatusCode.Cancelled;
+            throw;
+        }
+        catch (Exception)
+        {
+            // A bug, not a verdict: count it and let gRPC answer Unknown without leaking the exception text.
+            code = StatusCode.Unknown;
+            Log.Refused(logger, ForLog(request.Identity), code.ToString(), "unexpected server error");
+            throw;
+        }
+        finally
+        {
+            metrics.RecordCertify(code.ToString(), Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<CertifyResponse> CertifyCore(CertifyRequest request, CancellationToken cancellationToken)
+    {
+        // One snapshot for the whole call: like Linkerd's read lock, an in-flight call finishes with the issuer it
+        // started with even if a rotation lands meanwhile.
+        var issuer = store.Current ?? throw Fail(StatusCode.Unavailable, "cert issuer not ready yet");
+        var identity = request.Identity;
+        if (identity.Length == 0)
+        {
+            throw Fail(StatusCode.InvalidArgument, "missing identity");
+        }
+
+        if (request.Token.IsEmpty)
+        {
+            throw Fail(StatusCode.InvalidArgument, "missing token");
+        }
+
+        if (request.CertificateSigningRequest.IsEmpty)
+        {
+            throw Fail(StatusCode.InvalidArgument, "missing certificate signing request");
+        }
+
+        ParsedCsr csr;
+        try
+        {
+            csr = csrParser.Parse(request.CertificateSigningRequest.Span);
+        }
+        catch (CsrFormatException e)
+        {
+            throw Fail(StatusCode.InvalidArgument, e.Message);
+        }
+
+        var now = time.GetUtcNow();
+        if (IssuerLoader.CheckValidity(issuer, now) is { } invalid)
+        {
+            Log.IssuerInvalidAtRequest(logger, invalid);
+            events.IssuerValidationFailed(invalid, identity);
+            throw Fail(StatusCode.Unknown, invalid);
+        }
+
+        CheckCsr(csr, identity);
+
+        var username = await Review(request.Token.Memory, identity, cancellationToken);
+        if (!trustDomain.TryMapUsername(username, out var tokenIdentity, out var usernameError))
+        {
+            throw Fail(StatusCode.InvalidArgument, usernameError);
+        }
+
+        if (tokenIdentity != identity)
+        {
+            throw Fail(StatusCode.FailedPrecondition,
+                $"requested identity did not match provided token: requested={identity}; found={tokenIdentity}");
+        }
+
+        if (!csr.IsEcdsa)
+        {
+            throw Fail(StatusCode.Internal, $"CSR must contain an ECDSA public key: {csr.KeyAlgorithm}");
+        }
+
+        if (options.RequireP256CsrKey && !csr.IsP256)
+        {
+            throw Fail(StatusCode.InvalidArgument, $"CSR public key must use the P-256 curve, not {csr.CurveName ?? "an unknown curve"}");
+        }
+
+        // Time is read again: the token review may have taken a while.
+        now = time.GetUtcNow();
+        var (notBefore, notAfter) = LeafIssuer.Window(issuer, now, options.IssuanceLifetime, options.ClockSkewAllowance);
+        IssuedLeaf leaf;
+        try
+        {
+            leaf = LeafIssuer.Issue(issuer, identity, csr.SubjectPublicKeyInfo, notBefore, notAfter);
+        }
+        catch (CryptographicException e)
+        {
+            throw Fail(StatusCode.Internal, e.Message);
+        }
+
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(leaf.Der));
+        Log.Issued(logger, identity, leaf.NotAfter, sha256, Convert.ToHexString(leaf.Serial));
+        metrics.RecordIssued();
+        var segments = identity.Split('.');
+        events.IssuedLeafCertificate(segments[1], segments[0],
+            $"issued certificate for {identity} until {IssuerLoader.Rfc3339(leaf.NotAfter)}: {sha256}");
+        var response = new CertifyResponse
+        {
+            LeafCertificate = UnsafeByteOperations.UnsafeWrap(leaf.Der),
+            ValidUntil = Timestamp.FromDateTimeOffset(leaf.NotAfter),
+        };
+        response.IntermediateCertificates.AddRange(issuer.Intermediates);
+        return response;
+    }
+
+    private void CheckCsr(ParsedCsr csr, string identity)
+    {
+        if (csr.DnsNames.Length != 1)
+        {
+            throw Fail(StatusCode.FailedPrecondition, "CSR must have exactly one DNSName");
+        }
+
+        if (csr.DnsNames[0] != identity)
+        {
+            throw Fail(StatusCode.FailedPrecondition, $"CSR name does not match requested identity: csr={csr.DnsNames[0]}; req={identity}");
+        }
+
+        if (!string.IsNullOrEmpty(csr.CommonName) && csr.CommonName != identity)
+        {
+            throw Fail(StatusCode.FailedPrecondition, $"invalid CommonName: {csr.CommonName}");
+        }
+
+        if (csr.HasEmail)
+        {
+            throw Fail(StatusCode.FailedPrecondition, "cannot validate email addresses");
+        }
+
+        if (csr.HasIp)
+        {
+            throw Fail(StatusCode.FailedPrecondition, "cannot validate IP addresses");
+        }
+
+        if (csr.HasUri)
+        {
+            throw Fail(StatusCode.FailedPrecondition, "cannot validate URIs");
+        }
+
+        // Stricter than Linkerd, checked before the token review so unproven requests cost no API-server call.
+        if (options.RejectSha1Csr && csr.SignatureIsSha1)
+        {
+            throw Fail(StatusCode.InvalidArgument, "CSR is signed with SHA-1, which is not accepted");
+        }
+
+        if (!csr.SignatureValid)
+        {
+            throw Fail(StatusCode.InvalidArgument, "CSR signature is invalid");
+        }
+    }
+
+    private async Task<string> Review(ReadOnlyMemory<byte> token, string identity, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        TokenReviewResult result;
+        try
+        {
+            result = await validator.ReviewAsync(token, cancellationToken);
+        }
+        catch (TokenValidationUnavailableException e)
+        {
+            throw Fail(StatusCode.Internal, $"error validating token for {identity}: {e.Message}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Fail(StatusCode.Internal, $"error validating token for {identity}: {e.Message}");
+        }
+        finally
+        {
+            metrics.RecordTokenReview(Stopwatch.GetElapsedTime(started));
+        }
+
+        if (!string.IsNullOrEmpty(result.Error))
+        {
+            throw Fail(StatusCode.InvalidArgument, result.Error);
+        }
+
+        if (!result.Authenticated)
+        {
+            throw Fail(StatusCode.FailedPrecondition, "authentication token could not be authenticated");
+        }
+
+        return result.Username ?? "";
+    }
+
+    /// <summary>Request-controlled text in logs: bounded, and control characters escaped so one line stays one line.</summary>
+    private static string ForLog(string text)
+    {
+        if (text.Length <= 512 && !text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var bounded = text.Length > 512 ? text[..512] + "…" : text;
+        return string.Concat(bounded.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+    }
+
+    private static RpcException Fail(StatusCode code, string message) => new(new Status(code, message));
+}

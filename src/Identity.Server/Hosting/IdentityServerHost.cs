@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using Identity.Server.Admin;
+using Identity.Server.Certify;
+using Identity.Server.Events;
+using Identity.Server.Issuance;
+using Identity.Server.Metrics;
+using Identity.Server.Tokens;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace Identity.Server.Hosting;
+
+/// <summary>
+/// Builds the identity server: gRPC Certify (+ gRPC health) on <see cref="IdentityServerOptions.Addr"/> and the
+/// admin endpoints on <see cref="IdentityServerOptions.AdminAddr"/>. The caller registers the
+/// <see cref="ITokenValidator"/> (and optionally an <see cref="IIssuerEventSink"/>) between
+/// <see cref="CreateBuilder"/> and <see cref="Build"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// var builder = IdentityServerHost.CreateBuilder(o => { o.ControllerNamespace = "linkerd"; o.TrustDomain = "cluster.local"; });
+/// builder.Services.AddSingleton&lt;ITokenValidator, MyValidator&gt;();
+/// await using var app = IdentityServerHost.Build(builder);
+/// await app.RunAsync();
+/// </code>
+/// </example>
+public static class IdentityServerHost
+{
+    /// <summary>A web application builder with the server's services registered and options bound to <paramref name="configure"/>.</summary>
+    public static WebApplicationBuilder CreateBuilder(Action<IdentityServerOptions> configure, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.Services.AddIdentityServer(configure);
+        return builder;
+    }
+
+    /// <summary>Registers the server's services (not the token validator). Options are validated at start.</summary>
+    public static IServiceCollection AddIdentityServer(this IServiceCollection services, Action<IdentityServerOptions> configure)
+    {
+        services.AddOptions<IdentityServerOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdentityServerOptions>, IdentityServerOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IIssuerEventSink, LoggingIssuerEventSink>();
+        services.AddMetrics();
+        services.TryAddSingleton<IdentityMetrics>();
+        services.TryAddSingleton<IssuerStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<IssuerStore>());
+        services.TryAddSingleton(sp => new CsrParser(sp.GetRequiredService<IOptions<IdentityServerOptions>>().Value.CsrCacheSize));
+        services.TryAddSingleton<ServingCertificate>();
+        // One instance for all calls (gRPC would otherwise activate a service per call); it holds no per-call state.
+        services.TryAddSingleton<CertifyService>();
+        services.TryAddSingleton<AdminPorts>();
+        services.TryAddSingleton<BoundEndpoints>();
+        services.AddGrpc(o =>
+        {
+            // Certify requests are a token and a CSR, a few KiB; refuse anything far larger before parsing.
+            o.MaxReceiveMessageSize = 64 * 1024;
+        });
+        services.AddGrpcHealthChecks().AddCheck<IssuerHealthCheck>("issuer");
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(IdentityMetrics.MeterName).AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>Builds the application; throws <see cref="InvalidOperationException"/> when no token validator is registered.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Services.Any(d => d.ServiceType == typeof(ITokenValidator)))
+        {
+            throw new InvalidOperationException(
+                "No token validator is registered: register an Identity.Server.Tokens.ITokenValidator (e.g. the Kubernetes TokenReview validator) before building the identity server.");
+        }
+
+        builder.WebHost.ConfigureKestrel((_, kestrel) => ConfigureKestrel(kestrel));
+        var app = builder.Build();
+        var adminPorts = app.Services.GetRequiredService<AdminPorts>();
+        var store = app.Services.GetRequiredService<IssuerStore>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(ctx => adminPorts.IsAdmin(ctx) && ctx.Request.Path == "/metrics");
+        app.MapWhen(adminPorts.IsAdmin, admin => admin.Run(ctx => AdminEndpoints.Handle(ctx, store, time)));
+        app.MapGrpcService<CertifyService>();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+
+    /// <summary>The bound gRPC endpoint (after start; resolves port 0).</summary>
+    public static IPEndPoint GetGrpcEndpoint(WebApplication app) =>
+        app.Services.GetRequiredService<BoundEndpoints>().Grpc;
+
+    /// <summary>The bound admin endpoint (after start; resolves port 0).</summary>
+    public static IPEndPoint GetAdminEndpoint(WebApplication app) =>
+        app.Services.GetRequiredService<BoundEndpoints>().Admin;
+
+    /// <summary>Re-reads the issuer and anchors now (what the watcher and the periodic timer do).</summary>
+    public static IssuerReloadResult ReloadIssuer(WebApplication app) => app.Services.GetRequiredService<IssuerStore>().Reload();
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel)
+    {
+        var services = kestrel.ApplicationServices;
+        var options = services.GetRequiredService<IOptions<IdentityServerOptions>>().Value;
+        var bound = services.GetRequiredService<BoundEndpoints>();
+        var adminPorts = services.GetRequiredService<AdminPorts>();
+        kestrel.AddServerHeader = false;
+        // Linkerd runs with unlimited concurrent streams; a proxy fleet renewing after an outage multiplexes heavily.
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+
+        Listen(kestrel, options.Addr, listen =>
+        {
+            bound.GrpcListen = listen;
+            listen.Protocols = HttpProtocols.Http2;
+            if (options.Tls)
+            {
+                var serving = services.GetRequiredService<ServingCertificate>();
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = serving.Context
+                            ?? throw new AuthenticationException("no issuer loaded: cannot present a serving certificate yet"),
+                        EnabledSslProtocols = SslProtocols.Tls13,
+                        ClientCertificateRequired = false,
+                        ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    }),
+                });
+
+                // Linkerd proxies speak HTTP/2 over TLS without offering ALPN, and Kestrel refuses an HTTP/2-only
+                // TLS connection whose ALPN is not h2. This endpoint speaks nothing but HTTP/2, so record h2 as the
+                // negotiated protocol when the client offered none.
+                listen.Use(next => connection =>
+                {
+                    if (connection.Features.Get<ITlsApplicationProtocolFeature>() is not { ApplicationProtocol.IsEmpty: false })
+                    {
+                        connection.Features.Set<ITlsApplicationProtocolFeature>(AssumedHttp2.Instance);
+                    }
+
+                    return next(connection);
+                });
+            }
+        });
+
+        Listen(kestrel, options.AdminAddr, listen =>
+        {
+            bound.AdminListen = listen;
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(next => connection =>
+            {
+                adminPorts.Add(connection.LocalEndPoint);
+                return next(connection);
+            });
+        });
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string address, Action<ListenOptions> configure)
+    {
+        if (!IdentityServerOptions.TryParseListenAddress(address, out var ip, out var port))
+        {
+            throw new OptionsValidationException(nameof(IdentityServerOptions), typeof(IdentityServerOptions),
+                [$"'{address}' is not a listen address of the form [host]:port"]);
+        }
+
+        if (ip is null)
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(ip, port, configure);
+        }
+    }
+}
+
+/// <summary>ALPN result standing in for "none offered" on the HTTP/2-only TLS endpoint.</summary>
+internal sealed class AssumedHttp2 : ITlsApplicationProtocolFeature
+{
+    public static readonly AssumedHttp2 Instance = new();
+
+    public ReadOnlyMemory<byte> ApplicationProtocol => SslApplicationProtocol.Http2.Protocol;
+}
+
+/// <summary>The listen options Kestrel bound, which carry the resolved port after start.</summary>
+internal sealed class BoundEndpoints
+{
+    public ListenOptions? GrpcListen { get; set; }
+
+    public ListenOptions? AdminListen { get; set; }
+
+    public IPEndPoint Grpc => GrpcListen?.IPEndPoint ?? throw new InvalidOperationException("the server has not started");
+
+    public IPEndPoint Admin => AdminListen?.IPEndPoint ?? throw new InvalidOperationException("the server has not started");
+}
+
+/// <summary>gRPC health: serving once a valid issuer is loaded.</summary>
+internal sealed class IssuerHealthCheck(IssuerStore store, TimeProvider time) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(store.Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("no valid issuer loaded"));
+}

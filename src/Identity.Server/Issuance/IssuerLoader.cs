@@ -1,0 +1,252 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Diagnostics;
+using System.Text;
+using Identity.Pki;
+using Identity.Pki.Keys;
+using Identity.Pki.Pem;
+
+namespace Identity.Server.Issuance;
+
+/// <summary>Raised when issuer credentials or anchors cannot be read or do not validate; the message is for operators.</summary>
+internal sealed class IssuerLoadException : Exception
+{
+    public IssuerLoadException(string message)
+        : base(message)
+    {
+    }
+
+    public IssuerLoadException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public IssuerLoadException()
+    {
+    }
+}
+
+/// <summary>The raw bytes of the three inputs, read together so the hash and the parse see the same content.</summary>
+internal sealed record IssuerFiles(byte[] Certificate, byte[] Key, byte[] Anchors)
+{
+    public string ContentHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var part in new[] { Certificate, Key, Anchors })
+        {
+            hash.AppendData(BitConverter.GetBytes(part.Length));
+            hash.AppendData(part);
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}
+
+/// <summary>
+/// Reads and validates the issuer the way linkerd-identity does (key/cert match, chain to the anchors with Go's
+/// default serverAuth usage, IsCA, time validity) with Linkerd's error texts. PEM and key decoding are Identity.Pki's;
+/// this runs at reload time only, never on the Certify path.
+/// </summary>
+internal static class IssuerLoader
+{
+    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
+
+    public static IssuerFiles Read(IdentityServerOptions options)
+    {
+        var (crtName, keyName) = options.IssuerFileNames;
+        return new IssuerFiles(
+            ReadFile(Path.Combine(options.IssuerDirectory, crtName), "failed to read CA from disk"),
+            ReadFile(Path.Combine(options.IssuerDirectory, keyName), "failed to read CA from disk"),
+            ReadFile(options.TrustAnchorsFile, "could not read identity trust anchors PEM"));
+    }
+
+    private static byte[] ReadFile(string path, string prefix)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IssuerLoadException($"{prefix}: {e.Message}", e);
+        }
+    }
+
+    public static IssuerSnapshot Load(IssuerFiles files, IdentityServerOptions options, DateTimeOffset now)
+    {
+        var (crtName, keyName) = options.IssuerFileNames;
+        var anchors = ParseCertificates(files.Anchors, options.TrustAnchorsFile, "Failed to read trust anchors");
+        var certs = ParseCertificates(files.Certificate, Path.Combine(options.IssuerDirectory, crtName), "failed to read CA from disk");
+        var key = ParseKey(files.Key, Path.Combine(options.IssuerDirectory, keyName));
+        try
+        {
+            var issuer = certs[0];
+            if (!key.Matches(issuer))
+            {
+                throw new IssuerLoadException("failed to read CA from disk: tls: Public and private key do not match");
+            }
+
+            var expectedName = $"identity.{options.ControllerNamespace}.{options.TrustDomain}";
+            var (chainNotBefore, chainNotAfter) = Verify(issuer, certs.Skip(1), anchors, now, expectedName);
+            if (issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+            {
+                throw new IssuerLoadException("failed to verify issuer certificate: it must be an intermediate-CA, but it is not");
+            }
+
+            var firstExpiration = certs.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime()));
+            // The snapshot owns the platform key from here on (disposing the wrapper would dispose it too).
+            AsymmetricAlgorithm signer = key switch
+            {
+                EcPrivateKey ec => ec.Key,
+                RsaPrivateKey rsa => rsa.Key,
+                _ => throw new UnreachableException("ParseKey admits EC and RSA keys only"),
+            };
+            return new IssuerSnapshot(issuer, [.. certs.Skip(1)], anchors, signer, chainNotBefore, chainNotAfter,
+                firstExpiration, files.ContentHash());
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Validity of the chain at a given time, phrased like Go's x509 error so operators' searches still match.
+    /// Null when valid.
+    /// </summary>
+    public static string? CheckValidity(IssuerSnapshot snapshot, DateTimeOffset now)
+    {
+        if (now >= snapshot.ChainNotBefore && now <= snapshot.ChainNotAfter)
+        {
+            return null;
+        }
+
+        var relation = now > snapshot.ChainNotAfter
+            ? $"is after {Rfc3339(snapshot.ChainNotAfter)}"
+            : $"is before {Rfc3339(snapshot.ChainNotBefore)}";
+        return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} {relation}"
+            + $" - Current Time : {Rfc3339(now)} - Invalid before {Rfc3339(snapshot.ChainNotBefore)} - Invalid After {Rfc3339(snapshot.ChainNotAfter)}";
+    }
+
+    public static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Verify(
+        X509Certificate2 issuer, IEnumerable<X509Certificate2> extra, X509Certificate2Collection anchors, DateTimeOffset now, string expectedName)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
+        foreach (var c in extra)
+        {
+            chain.ChainPolicy.ExtraStore.Add(c);
+        }
+
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        chain.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
+        if (!chain.Build(issuer))
+        {
+            var problems = chain.ChainStatus.Select(s => DescribeStatus(s, now, issuer)).Distinct();
+            throw new IssuerLoadException(
+                $"failed to verify issuer credentials for '{expectedName}' with trust anchors: {string.Join("; ", problems)}");
+        }
+
+        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        return (elements.Max(c => new DateTimeOffset(c.NotBefore.ToUniversalTime())),
+            elements.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime())));
+    }
+
+    private static string DescribeStatus(X509ChainStatus status, DateTimeOffset now, X509Certificate2 issuer) => status.Status switch
+    {
+        X509ChainStatusFlags.NotTimeValid =>
+            $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)}, issuer valid from {Rfc3339(issuer.NotBefore.ToUniversalTime())} to {Rfc3339(issuer.NotAfter.ToUniversalTime())}",
+        X509ChainStatusFlags.UntrustedRoot or X509ChainStatusFlags.PartialChain => "x509: certificate signed by unknown authority",
+        X509ChainStatusFlags.NotValidForUsage or X509ChainStatusFlags.InvalidPolicyConstraints =>
+            "x509: certificate specifies an incompatible key usage",
+        _ => status.StatusInformation.Trim(),
+    };
+
+    /// <summary>
+    /// PEM CERTIFICATE blocks in order; like Go's <c>DecodePEMCertificates</c>, the first block of another type ends
+    /// the list. Blocks are split by Identity.Pki's <see cref="PemCodec"/>.
+    /// </summary>
+    internal static X509Certificate2Collection ParseCertificates(byte[] pem, string source, string prefix)
+    {
+        var result = new X509Certificate2Collection();
+        foreach (var block in Decode(pem, source, prefix).TakeWhile(b => b.Label == PemLabels.Certificate))
+        {
+            try
+            {
+                result.Add(X509CertificateLoader.LoadCertificate(block.Der));
+            }
+            catch (CryptographicException e)
+            {
+                throw new IssuerLoadException($"{prefix}: x509: malformed certificate: {e.Message}", e);
+            }
+        }
+
+        if (result.Count == 0)
+        {
+            throw new IssuerLoadException($"{prefix}: not a PEM certificate");
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Only the first PEM block is read, as in Linkerd: SEC1, PKCS#1 or unencrypted PKCS#8, EC or RSA. Decoding is
+    /// Identity.Pki's <see cref="PrivateKeyPem"/> (the same reader the CLI uses).
+    /// </summary>
+    internal static PrivateKey ParseKey(byte[] pem, string source)
+    {
+        const string Prefix = "failed to read CA from disk";
+        var blocks = Decode(pem, source, Prefix);
+        if (blocks.Count == 0)
+        {
+            throw new IssuerLoadException($"{Prefix}: no PEM block found in the key file");
+        }
+
+        var label = blocks[0].Label;
+        if (label is not (PemLabels.EcPrivateKey or PemLabels.RsaPrivateKey or PemLabels.PrivateKey))
+        {
+            throw new IssuerLoadException($"{Prefix}: unsupported block type: '{label}'");
+        }
+
+        PrivateKey key;
+        try
+        {
+            // The first block is a key block, so the reader's "first private key" is exactly that block.
+            key = PrivateKeyPem.Read(pem, source, password: null);
+        }
+        catch (PkiException e)
+        {
+            throw new IssuerLoadException($"{Prefix}: {e.Message}", e);
+        }
+
+        if (key.Kind is not (KeyKind.Ec or KeyKind.Rsa))
+        {
+            var description = key.Description;
+            key.Dispose();
+            throw new IssuerLoadException(
+                $"{Prefix}: unsupported PKCS#8 encoded private key type: '{description}', only ECDSA and RSA private keys are supported");
+        }
+
+        return key;
+    }
+
+    private static IReadOnlyList<PemBlock> Decode(byte[] pem, string source, string prefix)
+    {
+        try
+        {
+            return PemCodec.Decode(Encoding.ASCII.GetString(pem), source);
+        }
+        catch (PkiException e)
+        {
+            throw new IssuerLoadException($"{prefix}: {e.Message}", e);
+        }
+    }
+}

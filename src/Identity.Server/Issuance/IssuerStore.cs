@@ -1,0 +1,272 @@
+using Identity.Server.Events;
+using Identity.Server.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Issuance;
+
+/// <summary>Outcome of one reload attempt.</summary>
+public enum IssuerReloadResult
+{
+    /// <summary>The files hold the content already served (or already rejected): nothing changed.</summary>
+    Unchanged,
+
+    /// <summary>A new issuer validated and is now served.</summary>
+    Updated,
+
+    /// <summary>The files changed but did not validate: the previous issuer (if any) is still served.</summary>
+    Rejected,
+}
+
+/// <summary>
+/// Holds the served <see cref="IssuerSnapshot"/> and replaces it atomically. Reloads are triggered by the
+/// Kubernetes <c>..data</c> symlink swap (a FileSystemWatcher on the issuer and anchors directories) and by a
+/// periodic re-read on <see cref="TimeProvider"/>, so a missed file event cannot leave a stale issuer.
+/// </summary>
+internal sealed class IssuerStore : IHostedService, IDisposable
+{
+    private readonly IdentityServerOptions options;
+    private readonly TimeProvider time;
+    private readonly IIssuerEventSink events;
+    private readonly IdentityMetrics metrics;
+    private readonly ILogger<IssuerStore> logger;
+    private readonly Lock reloadLock = new();
+    private readonly List<FileSystemWatcher> watchers = [];
+    private IssuerSnapshot? current;
+    private string? lastRejectedHash;
+    private ITimer? timer;
+    private bool started;
+
+    public IssuerStore(IOptions<IdentityServerOptions> options, TimeProvider time, IIssuerEventSink events,
+        IdentityMetrics metrics, ILogger<IssuerStore> logger)
+    {
+        this.options = options.Value;
+        this.time = time;
+        this.events = events;
+        this.metrics = metrics;
+        this.logger = logger;
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerCertTtlSeconds, ObserveIssuerTtl,
+            description: "The remaining seconds until the issuer certificate expires");
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.TrustAnchorTtlSeconds, ObserveAnchorTtl,
+            description: "The remaining seconds until the earliest-expiring trust anchor expires");
+    }
+
+    /// <summary>Raised after a new snapshot is served (e.g. to re-issue the TLS serving certificate).</summary>
+    public event Action<IssuerSnapshot>? Swapped;
+
+    /// <summary>Raised after every reload attempt, including periodic ones with unchanged content.</summary>
+    public event Action? Ticked;
+
+    /// <summary>The served snapshot, or null before the first valid issuer.</summary>
+    public IssuerSnapshot? Current => Volatile.Read(ref current);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Reload();
+        started = true;
+        if (options.WatchFiles)
+        {
+            Watch(options.IssuerDirectory);
+            var anchorsDirectory = Path.GetDirectoryName(Path.GetFullPath(options.TrustAnchorsFile));
+            if (anchorsDirectory is not null && anchorsDirectory != Path.GetFullPath(options.IssuerDirectory))
+            {
+                Watch(anchorsDirectory);
+            }
+        }
+
+        timer = time.CreateTimer(_ => SafeReload(), null, options.ReloadInterval, options.ReloadInterval);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        timer?.Dispose();
+        lock (watchers)
+        {
+            foreach (var w in watchers)
+            {
+                w.Dispose();
+            }
+
+            watchers.Clear();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Re-reads the issuer and anchors now; the deterministic path behind the watcher and the timer.</summary>
+    public IssuerReloadResult Reload()
+    {
+        IssuerReloadResult result;
+        IssuerSnapshot? swapped = null;
+        lock (reloadLock)
+        {
+            result = ReloadLocked(out swapped);
+        }
+
+        Log.ReloadOutcome(logger, result.ToString());
+        if (swapped is not null)
+        {
+            Swapped?.Invoke(swapped);
+        }
+
+        Ticked?.Invoke();
+        return result;
+    }
+
+    private IssuerReloadResult ReloadLocked(out IssuerSnapshot? swapped)
+    {
+        swapped = null;
+        var previous = current;
+        IssuerFiles files;
+        string hash;
+        try
+        {
+            files = IssuerLoader.Read(options);
+            hash = files.ContentHash();
+        }
+        catch (IssuerLoadException e)
+        {
+            return Reject(e.Message, e.Message, previous);
+        }
+
+        if (previous?.ContentHash == hash)
+        {
+            return IssuerReloadResult.Unchanged;
+        }
+
+        if (lastRejectedHash == hash)
+        {
+            return IssuerReloadResult.Unchanged;
+        }
+
+        IssuerSnapshot next;
+        try
+        {
+            next = IssuerLoader.Load(files, options, time.GetUtcNow());
+        }
+        catch (IssuerLoadException e)
+        {
+            return Reject(e.Message, hash, previous);
+        }
+
+        Volatile.Write(ref current, next);
+        lastRejectedHash = null;
+        metrics.RecordIssuerReload(success: true);
+        var now = time.GetUtcNow();
+        Log.IssuerLoaded(logger, next.Issuer.Subject, next.Issuer.NotAfter.ToUniversalTime(),
+            (long)(new DateTimeOffset(next.Issuer.NotAfter.ToUniversalTime()) - now).TotalSeconds, next.Anchors.Count);
+        if (started)
+        {
+            events.IssuerUpdated();
+        }
+
+        swapped = next;
+        return IssuerReloadResult.Updated;
+    }
+
+    private IssuerReloadResult Reject(string reason, string rejectionKey, IssuerSnapshot? previous)
+    {
+        // The same broken content is reported once, not on every periodic re-read.
+        if (lastRejectedHash == rejectionKey)
+        {
+            return IssuerReloadResult.Unchanged;
+        }
+
+        lastRejectedHash = rejectionKey;
+        metrics.RecordIssuerReload(success: false);
+        if (previous is null)
+        {
+            Log.IssuerNotLoaded(logger, reason);
+        }
+        else
+        {
+            Log.IssuerUpdateSkipped(logger, reason);
+        }
+
+        if (started || previous is not null)
+        {
+            events.IssuerUpdateSkipped(reason);
+        }
+
+        return IssuerReloadResult.Rejected;
+    }
+
+    private void SafeReload()
+    {
+        try
+        {
+            Reload();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A reload must never take the process down; the next trigger tries again.
+            Log.ReloadCrashed(logger, e);
+        }
+    }
+
+    private void Watch(string directory)
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(directory)
+            {
+                IncludeSubdirectories = false,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.CreationTime,
+            };
+            FileSystemEventHandler onChange = (_, _) => ThreadPool.QueueUserWorkItem(_ => SafeReload());
+            watcher.Created += onChange;
+            watcher.Changed += onChange;
+            watcher.Renamed += (_, _) => ThreadPool.QueueUserWorkItem(_ => SafeReload());
+            watcher.Error += (_, e) =>
+            {
+                // Unlike Linkerd, an error does not end watching: recreate the watcher and re-read at once.
+                Log.WatcherError(logger, e.GetException().Message);
+                lock (watchers)
+                {
+                    watchers.Remove(watcher);
+                }
+
+                watcher.Dispose();
+                Watch(directory);
+                SafeReload();
+            };
+            watcher.EnableRaisingEvents = true;
+            lock (watchers)
+            {
+                watchers.Add(watcher);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or PlatformNotSupportedException)
+        {
+            Log.WatcherUnavailable(logger, directory, e.Message);
+        }
+    }
+
+    private double ObserveIssuerTtl()
+    {
+        var snapshot = Current;
+        return snapshot is null ? 0 : Math.Max(0, (new DateTimeOffset(snapshot.Issuer.NotAfter.ToUniversalTime()) - time.GetUtcNow()).TotalSeconds);
+    }
+
+    private double ObserveAnchorTtl()
+    {
+        var snapshot = Current;
+        return snapshot is null ? 0 : Math.Max(0, (snapshot.AnchorsNotAfter - time.GetUtcNow()).TotalSeconds);
+    }
+
+    public void Dispose()
+    {
+        timer?.Dispose();
+        lock (watchers)
+        {
+            foreach (var w in watchers)
+            {
+                w.Dispose();
+            }
+
+            watchers.Clear();
+        }
+    }
+}

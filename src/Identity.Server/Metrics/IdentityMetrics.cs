@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+
+namespace Identity.Server.Metrics;
+
+/// <summary>
+/// The identity server's instruments, on one meter created through <see cref="IMeterFactory"/>; the names are
+/// public constants dashboards can rely on. Prometheus adds <c>_total</c> to counters and <c>_seconds</c> to
+/// histograms in "s". The token validators keep their own meter (Identity.Kubernetes: cache hits/misses, TokenReview
+/// API latency), which registering them adds to the same <c>/metrics</c>.
+/// </summary>
+public sealed class IdentityMetrics
+{
+    /// <summary>The meter name to enable in an OpenTelemetry MeterProvider.</summary>
+    public const string MeterName = "Identity.Server";
+
+    /// <summary>Seconds until the served issuer certificate expires (Linkerd's exact name; 0 before load).</summary>
+    public const string IssuerCertTtlSeconds = "issuer_cert_ttl_seconds";
+
+    /// <summary>Seconds until the earliest-expiring trust anchor expires (Linkerd has a TODO for this).</summary>
+    public const string TrustAnchorTtlSeconds = "trust_anchor_ttl_seconds";
+
+    /// <summary>Certify calls, tagged <see cref="GrpcCodeTag"/>.</summary>
+    public const string CertifyRequests = "identity_certify_requests";
+
+    /// <summary>Certify latency in seconds, tagged <see cref="GrpcCodeTag"/>.</summary>
+    public const string CertifyDuration = "identity_certify_duration";
+
+    /// <summary>Leaf certificates issued.</summary>
+    public const string CertificatesIssued = "identity_certificates_issued";
+
+    /// <summary>Token review latency in seconds (the whole <c>ITokenValidator.ReviewAsync</c> call).</summary>
+    public const string TokenReviewDuration = "identity_token_review_duration";
+
+    /// <summary>Issuer/anchor reload attempts that changed or rejected content, tagged <see cref="ResultTag"/> (success|failure).</summary>
+    public const string IssuerReloads = "identity_issuer_reloads";
+
+    /// <summary>Tag carrying the gRPC status code name (OK, InvalidArgument, ...).</summary>
+    public const string GrpcCodeTag = "grpc_code";
+
+    /// <summary>Tag carrying success or failure.</summary>
+    public const string ResultTag = "result";
+
+    private static readonly double[] LatencyBuckets =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly Counter<long> certifyRequests;
+    private readonly Histogram<double> certifyDuration;
+    private readonly Counter<long> certificatesIssued;
+    private readonly Histogram<double> tokenReviewDuration;
+    private readonly Counter<long> issuerReloads;
+
+    public IdentityMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(MeterName);
+        certifyRequests = Meter.CreateCounter<long>(CertifyRequests, description: "Certify calls by gRPC status code");
+        certifyDuration = Meter.CreateHistogram(CertifyDuration, "s", "Certify latency",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        certificatesIssued = Meter.CreateCounter<long>(CertificatesIssued, description: "Leaf certificates issued");
+        tokenReviewDuration = Meter.CreateHistogram(TokenReviewDuration, "s", "Token review latency",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
+    }
+
+    /// <summary>The meter, for observable instruments owned by other components.</summary>
+    public Meter Meter { get; }
+
+    public void RecordCertify(string grpcCode, TimeSpan elapsed)
+    {
+        var tag = new KeyValuePair<string, object?>(GrpcCodeTag, grpcCode);
+        certifyRequests.Add(1, tag);
+        certifyDuration.Record(elapsed.TotalSeconds, tag);
+    }
+
+    public void RecordIssued() => certificatesIssued.Add(1);
+
+    public void RecordTokenReview(TimeSpan elapsed) => tokenReviewDuration.Record(elapsed.TotalSeconds);
+
+    public void RecordIssuerReload(bool success) =>
+        issuerReloads.Add(1, new KeyValuePair<string, object?>(ResultTag, success ? "success" : "failure"));
+}
