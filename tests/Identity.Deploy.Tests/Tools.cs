@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Identity.Deploy.Tests;
 
 /// <summary>Locates the repository and runs the external tools the tests render with.</summary>
@@ -14,45 +12,15 @@ internal static class Tools
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>The folder holding Identity.sln, found by walking up from the test binaries.</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestPaths.SolutionDirectory;
 
     public static string DeployDir => Path.Combine(RepoRoot, "deploy");
 
     public static bool HasKubectl => File.Exists(Kubectl);
 
-    /// <summary>Runs a tool to completion; returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(
-        string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)
-            ?? throw new InvalidOperationException($"could not start {fileName}");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ToolTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>Runs a tool to completion (bounded); returns its exit code, stdout and stderr.</summary>
+    public static Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        ExternalTool.RunAsync(fileName, arguments, cancellationToken, ToolTimeout);
 
     /// <summary>`kubectl kustomize DIR`; fails the test with kubectl's stderr when rendering fails.</summary>
     public static async Task<string> KustomizeAsync(string directory, CancellationToken cancellationToken)
@@ -92,18 +60,5 @@ internal static class Tools
             .Select(dir => Path.Combine(dir, "kubectl"))
             .FirstOrDefault(File.Exists);
         return onPath ?? Default;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"Identity.sln not found above {AppContext.BaseDirectory}");
     }
 }

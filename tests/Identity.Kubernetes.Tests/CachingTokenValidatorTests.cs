@@ -207,7 +207,7 @@ public sealed class CachingTokenValidatorTests
     [Fact]
     public async Task Burst_of_identical_tokens_costs_one_token_review_against_the_api()
     {
-        await using var api = await FakeKubernetesApi.StartAsync();
+        await using var api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         api.OnTokenReview = async (_, aborted) =>
         {

@@ -17,14 +17,22 @@ namespace Identity.Kubernetes.Tests;
 public sealed record ReceivedReview(string? ApiVersion, string? Kind, string? Token, IReadOnlyList<string>? Audiences, string? Authorization);
 
 /// <summary>
-/// A local HTTPS double of the Kubernetes API server (real Kestrel on 127.0.0.1:0, a serving certificate from a
-/// test CA that the client trusts through its configuration). Each test programs the replies it needs.
+/// A local HTTPS double of the Kubernetes API server (real Kestrel on 127.0.0.1:0, a serving certificate from its
+/// own test CA that the client trusts through its configuration). It answers TokenReviews, access reviews and
+/// event posts as each test programs them, and core/v1 GETs of Secrets and ConfigMaps from a store the test fills
+/// (bearer-token checked, with the JSON shapes and <c>Status</c> errors a real API server returns). Shared with
+/// Identity.Cli.Tests as a linked source file.
 /// </summary>
 public sealed class FakeKubernetesApi : IAsyncDisposable
 {
     public const string BearerToken = "test-client-bearer";
 
     private readonly WebApplication _app;
+    private readonly Dictionary<string, Dictionary<string, byte[]>> _secrets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _secretTypes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, string>> _configMaps = new(StringComparer.Ordinal);
+    private readonly List<string> _requests = [];
+    private readonly Lock _gate = new();
     private int _inFlight;
     private int _maxInFlight;
 
@@ -34,9 +42,25 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         CaCertificate = ca;
     }
 
+    /// <summary>The CA of the serving certificate; a kubeconfig trusts it through certificate-authority-data.</summary>
     public X509Certificate2 CaCertificate { get; }
 
     public Uri BaseUri { get; private set; } = null!;
+
+    /// <summary>Paths of the requests received, in order.</summary>
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _requests.ToList();
+            }
+        }
+    }
+
+    /// <summary>When set, every request is answered with this status (e.g. 403) instead.</summary>
+    public HttpStatusCode? ForcedStatus { get; set; }
 
     public ConcurrentQueue<ReceivedReview> Reviews { get; } = new();
 
@@ -69,7 +93,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Raised whenever a TokenReview arrives (after it was recorded).</summary>
     public event Action? ReviewArrived;
 
-    public static async Task<FakeKubernetesApi> StartAsync()
+    public static async Task<FakeKubernetesApi> StartAsync(CancellationToken cancellationToken = default)
     {
         var (ca, serving) = TestCertificates.CreateServingChain();
         var builder = WebApplication.CreateSlimBuilder();
@@ -79,7 +103,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         var app = builder.Build();
         var api = new FakeKubernetesApi(app, ca);
         api.MapRoutes();
-        await app.StartAsync();
+        await app.StartAsync(cancellationToken);
         var address = app.Urls.Single();
         api.BaseUri = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         return api;
@@ -122,6 +146,55 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         return path;
     }
 
+    public void SetSecret(string ns, string name, string? type, IDictionary<string, string> data)
+    {
+        lock (_gate)
+        {
+            _secrets[$"{ns}/{name}"] = data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value), StringComparer.Ordinal);
+            _secretTypes[$"{ns}/{name}"] = type;
+        }
+    }
+
+    public void SetConfigMap(string ns, string name, IDictionary<string, string> data)
+    {
+        lock (_gate)
+        {
+            _configMaps[$"{ns}/{name}"] = new Dictionary<string, string>(data, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Writes a kubeconfig with one context (named after its key) per double.</summary>
+    public static string WriteKubeconfig(string path, IReadOnlyDictionary<string, FakeKubernetesApi> contexts, string? currentContext = null)
+    {
+        var yaml = new StringBuilder();
+        yaml.AppendLine("apiVersion: v1").AppendLine("kind: Config");
+        yaml.AppendLine($"current-context: {currentContext ?? contexts.Keys.First()}");
+        yaml.AppendLine("clusters:");
+        foreach (var (name, api) in contexts)
+        {
+            var ca = Convert.ToBase64String(Encoding.ASCII.GetBytes(api.CaCertificate.ExportCertificatePem()));
+            yaml.AppendLine($"- name: {name}-cluster").AppendLine("  cluster:")
+                .AppendLine($"    server: {api.BaseUri.ToString().TrimEnd('/')}")
+                .AppendLine($"    certificate-authority-data: {ca}");
+        }
+
+        yaml.AppendLine("users:");
+        foreach (var name in contexts.Keys)
+        {
+            yaml.AppendLine($"- name: {name}-user").AppendLine("  user:").AppendLine($"    token: {BearerToken}");
+        }
+
+        yaml.AppendLine("contexts:");
+        foreach (var name in contexts.Keys)
+        {
+            yaml.AppendLine($"- name: {name}").AppendLine("  context:")
+                .AppendLine($"    cluster: {name}-cluster").AppendLine($"    user: {name}-user");
+        }
+
+        File.WriteAllText(path, yaml.ToString());
+        return path;
+    }
+
     public static IResult Authenticated(string username, params string[] audiences) => Results.Json(new JsonObject
     {
         ["apiVersion"] = "authentication.k8s.io/v1",
@@ -151,7 +224,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         ["status"] = new JsonObject { ["user"] = new JsonObject() },
     }, statusCode: 201);
 
-    public static IResult Status(int code, string reason, string message) => Results.Json(new JsonObject
+    public static IResult Status(int code, string reason, string message, JsonObject? details = null) => Results.Json(new JsonObject
     {
         ["kind"] = "Status",
         ["apiVersion"] = "v1",
@@ -159,6 +232,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         ["status"] = "Failure",
         ["message"] = message,
         ["reason"] = reason,
+        ["details"] = details,
         ["code"] = code,
     }, statusCode: code);
 
@@ -199,6 +273,17 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     {
         _app.Use(async (context, next) =>
         {
+            lock (_gate)
+            {
+                _requests.Add(context.Request.Path.Value ?? string.Empty);
+            }
+
+            if (ForcedStatus is { } forced)
+            {
+                await Status((int)forced, forced.ToString(), $"forced {(int)forced}").ExecuteAsync(context);
+                return;
+            }
+
             if (HttpMethods.IsGet(context.Request.Method) && Routes.TryGetValue(context.Request.Path.Value ?? "", out var route))
             {
                 await route(context);
@@ -238,6 +323,43 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             var body = await ReadObjectAsync(context);
             AccessReviews.Enqueue(body);
             return OnAccessReview(body);
+        });
+
+        _app.MapGet("/api/v1/namespaces/{ns}/{kind}/{name}", (HttpContext context, string ns, string kind, string name) =>
+        {
+            if (context.Request.Headers.Authorization.ToString() != $"Bearer {BearerToken}")
+            {
+                return Status(401, "Unauthorized", "Unauthorized");
+            }
+
+            lock (_gate)
+            {
+                var key = $"{ns}/{name}";
+                if (kind == "secrets" && _secrets.TryGetValue(key, out var secretData))
+                {
+                    return Results.Json(new Dictionary<string, object?>
+                    {
+                        ["kind"] = "Secret",
+                        ["apiVersion"] = "v1",
+                        ["metadata"] = new { name, @namespace = ns, uid = Guid.NewGuid().ToString(), resourceVersion = "1" },
+                        ["type"] = _secretTypes[key] ?? "Opaque",
+                        ["data"] = secretData.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(kv.Value)),
+                    });
+                }
+
+                if (kind == "configmaps" && _configMaps.TryGetValue(key, out var configData))
+                {
+                    return Results.Json(new Dictionary<string, object?>
+                    {
+                        ["kind"] = "ConfigMap",
+                        ["apiVersion"] = "v1",
+                        ["metadata"] = new { name, @namespace = ns, uid = Guid.NewGuid().ToString(), resourceVersion = "1" },
+                        ["data"] = configData,
+                    });
+                }
+            }
+
+            return Status(404, "NotFound", $"{kind} \"{name}\" not found", new JsonObject { ["name"] = name, ["kind"] = kind });
         });
 
         _app.MapPost("/api/v1/namespaces/{ns}/events", async (HttpContext context, string ns) =>

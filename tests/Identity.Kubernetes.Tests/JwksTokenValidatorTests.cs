@@ -292,7 +292,7 @@ public sealed class JwksTokenValidatorTests : IDisposable
     [Fact]
     public async Task Oidc_discovery_over_https_finds_the_jwks_and_sends_the_bearer_token()
     {
-        await using var api = await FakeKubernetesApi.StartAsync();
+        await using var api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
         var authorizations = new List<string>();
         api.Routes[ServiceAccountTokenIssuer.DiscoveryPath] = async context =>
         {
@@ -322,7 +322,7 @@ public sealed class JwksTokenValidatorTests : IDisposable
     [Fact]
     public async Task Untrusted_https_jwks_server_is_unavailable()
     {
-        await using var api = await FakeKubernetesApi.StartAsync();
+        await using var api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
         api.Routes[ServiceAccountTokenIssuer.JwksPath] = context => context.Response.WriteAsync(_issuer.CreateJwksJson());
         var validator = Create(Options(new Uri(api.BaseUri, ServiceAccountTokenIssuer.JwksPath).ToString()));
 
@@ -332,7 +332,7 @@ public sealed class JwksTokenValidatorTests : IDisposable
     [Fact]
     public async Task Jwks_http_error_is_unavailable_with_the_status()
     {
-        await using var api = await FakeKubernetesApi.StartAsync();
+        await using var api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c!.Issuer == api.CaCertificate.Subject });
         var validator = Create(Options(new Uri(api.BaseUri, "/missing/jwks").ToString()), http);
 

@@ -9,7 +9,7 @@ public sealed class KubernetesEventSinkTests : IAsyncLifetime
 {
     private FakeKubernetesApi _api = null!;
 
-    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync();
+    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync() => await _api.DisposeAsync();
 

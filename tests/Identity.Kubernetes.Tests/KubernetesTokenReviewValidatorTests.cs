@@ -12,7 +12,7 @@ public sealed class KubernetesTokenReviewValidatorTests : IAsyncLifetime
 
     private FakeKubernetesApi _api = null!;
 
-    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync();
+    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync() => await _api.DisposeAsync();
 
@@ -131,7 +131,7 @@ public sealed class KubernetesTokenReviewValidatorTests : IAsyncLifetime
     {
         var config = _api.ClientConfiguration();
         await _api.DisposeAsync();
-        _api = await FakeKubernetesApi.StartAsync(); // keep DisposeAsync balanced; the old port is now closed
+        _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken); // keep DisposeAsync balanced; the old port is now closed
         using var validator = new KubernetesTokenReviewValidator(new k8s.Kubernetes(config), new TokenValidationOptions(),
             TimeProvider.System, TestSupport.MeterFactory(), NullLogger<KubernetesTokenReviewValidator>.Instance);
 

@@ -12,7 +12,7 @@ public sealed class StartupTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("k8s-startup").FullName;
     private FakeKubernetesApi _api = null!;
 
-    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync();
+    public async ValueTask InitializeAsync() => _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Cli.Check;
+using Identity.Pki.Verification;
+using Identity.Pki.Time;
 
 namespace Identity.Cli.Anchors;
 
@@ -55,16 +57,16 @@ internal static class AnchorBundler
                 {
                     if (dropExpired)
                     {
-                        report.Add($"expired anchor dropped: {where} ({certificate.Subject}, sha256 {fingerprint}) expired on {CertificateText.Rfc3339(notAfter)}");
+                        report.Add($"expired anchor dropped: {where} ({certificate.Subject}, sha256 {fingerprint}) expired on {GoTime.Rfc3339(notAfter)}");
                         certificate.Dispose();
                         continue;
                     }
 
-                    report.Add($"warning: {where} ({certificate.Subject}) expired on {CertificateText.Rfc3339(notAfter)}; kept (use --drop-expired to remove it)");
+                    report.Add($"warning: {where} ({certificate.Subject}) expired on {GoTime.Rfc3339(notAfter)}; kept (use --drop-expired to remove it)");
                 }
                 else if (CertificateText.NotBefore(certificate) > now)
                 {
-                    report.Add($"warning: {where} ({certificate.Subject}) is not valid before {CertificateText.Rfc3339(CertificateText.NotBefore(certificate))}");
+                    report.Add($"warning: {where} ({certificate.Subject}) is not valid before {GoTime.Rfc3339(CertificateText.NotBefore(certificate))}");
                 }
 
                 seen[fingerprint] = anchors.Count;
@@ -83,7 +85,7 @@ internal static class AnchorBundler
             var anchor = anchors[i];
             var notAfter = CertificateText.NotAfter(anchor);
             var days = (int)Math.Floor((notAfter - now).TotalDays);
-            described.Add($"anchor {i + 1}: {anchor.Subject}\n  sha256:    {CertificateText.Sha256(anchor)}\n  not after: {CertificateText.Rfc3339(notAfter)} ({(days >= 0 ? $"{days} days left" : $"expired {-days} days ago")})");
+            described.Add($"anchor {i + 1}: {anchor.Subject}\n  sha256:    {CertificateText.Sha256(anchor)}\n  not after: {GoTime.Rfc3339(notAfter)} ({(days >= 0 ? $"{days} days left" : $"expired {-days} days ago")})");
         }
 
         return new AnchorBundle(anchors, described.Concat(report).ToList(), errors);
@@ -102,7 +104,7 @@ internal static class AnchorBundler
             return $"uses a {algorithm} key; trust anchors must use ECDSA or RSA";
         }
 
-        if (!SelfSignature.IsSelfSigned(certificate))
+        if (!ChainVerifier.IsSelfSigned(certificate))
         {
             return $"not self-signed (issued by {certificate.Issuer}); a trust anchor must be a root, bundle the root that issued it instead";
         }

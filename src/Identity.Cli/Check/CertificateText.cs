@@ -8,10 +8,6 @@ namespace Identity.Cli.Check;
 /// <summary>How certificates are named in messages: Go's formats, so output reads like <c>linkerd check</c>.</summary>
 internal static class CertificateText
 {
-    /// <summary>RFC 3339 in UTC with second precision, as Go's <c>time.RFC3339</c> prints a UTC time.</summary>
-    public static string Rfc3339(DateTimeOffset time) =>
-        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
     public static DateTimeOffset NotBefore(X509Certificate2 certificate) =>
         new(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
 

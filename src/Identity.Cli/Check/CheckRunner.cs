@@ -1,3 +1,4 @@
+using Identity.Kubernetes;
 using Identity.Kubernetes.Cluster;
 
 namespace Identity.Cli.Check;
@@ -165,7 +166,7 @@ internal static class CheckRunner
         var anchorsSource = $"context {context}, configmap {request.Namespace}/{LinkerdIdentityObjects.TrustRootsConfigMapName} key {LinkerdIdentityObjects.TrustRootsKey}";
         try
         {
-            using var client = KubeconfigClientFactory.Create(request.Kubeconfig, context);
+            using var client = KubernetesClientFactory.CreateForContext(request.Kubeconfig, context);
             var material = await new ClusterIdentityReader(client, context).ReadAsync(request.Namespace, request.Scheme, cancellationToken);
             var (certKey, keyKey) = LinkerdIdentityObjects.FileNames(material.Scheme);
             return new IdentityMaterial(

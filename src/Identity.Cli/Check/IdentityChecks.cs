@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Identity.Pki.Time;
 
 namespace Identity.Cli.Check;
 
@@ -54,13 +55,13 @@ internal static class IdentityChecks
             l => (AnchorsAlgorithm, CheckSeverity.Fatal, "l5d-identity-trustAnchors-use-supported-crypto",
                 ListFailures("Invalid anchors:", l.Anchors, CryptoRequirements.CheckAnchor), "all trust anchors use ECDSA P-256 or RSA 2048/4096"),
             l => (AnchorsValidity, CheckSeverity.Fatal, "l5d-identity-trustAnchors-are-time-valid",
-                ListFailures("Invalid anchors:", l.Anchors, c => ValidityPeriod(c, now)), $"all trust anchors are valid at {CertificateText.Rfc3339(now)}"),
+                ListFailures("Invalid anchors:", l.Anchors, c => ValidityPeriod(c, now)), $"all trust anchors are valid at {GoTime.Rfc3339(now)}"),
             l => (AnchorsNotExpiringSoon(warningDays), CheckSeverity.Warning, "l5d-identity-trustAnchors-not-expiring-soon",
                 ListFailures("Anchors expiring soon:", l.Anchors, c => ExpiringSoon(c, now, warningDays)), EarliestExpiry(l.Anchors, now)),
             l => (IssuerAlgorithm, CheckSeverity.Fatal, "l5d-identity-issuer-cert-uses-supported-crypto",
                 CryptoRequirements.CheckIssuer(l.Issuer), "the issuer uses ECDSA P-256"),
             l => (IssuerValidity, CheckSeverity.Fatal, "l5d-identity-issuer-cert-is-time-valid",
-                IssuerFile(l, c => ValidityPeriod(c, now)), $"the issuer is valid at {CertificateText.Rfc3339(now)}"),
+                IssuerFile(l, c => ValidityPeriod(c, now)), $"the issuer is valid at {GoTime.Rfc3339(now)}"),
             l => (IssuerNotExpiringSoon(warningDays), CheckSeverity.Warning, "l5d-identity-issuer-cert-not-expiring-soon",
                 IssuerFile(l, c => ExpiringSoon(c, now, warningDays)), EarliestExpiry([l.Issuer, .. l.IssuerChain], now)),
             l => (IssuedByAnchor, CheckSeverity.Error, "l5d-identity-issuer-cert-issued-by-trust-anchor",
@@ -140,12 +141,12 @@ internal static class IdentityChecks
         var notAfter = CertificateText.NotAfter(certificate);
         if (notBefore > now)
         {
-            return $"not valid before: {CertificateText.Rfc3339(notBefore)}";
+            return $"not valid before: {GoTime.Rfc3339(notBefore)}";
         }
 
         if (notAfter < now)
         {
-            return $"not valid anymore. Expired on {CertificateText.Rfc3339(notAfter)}";
+            return $"not valid anymore. Expired on {GoTime.Rfc3339(notAfter)}";
         }
 
         return null;
@@ -154,14 +155,14 @@ internal static class IdentityChecks
     public static string? ExpiringSoon(X509Certificate2 certificate, DateTimeOffset now, int days)
     {
         var notAfter = CertificateText.NotAfter(certificate);
-        return now.AddDays(days) > notAfter ? $"will expire on {CertificateText.Rfc3339(notAfter)}" : null;
+        return now.AddDays(days) > notAfter ? $"will expire on {GoTime.Rfc3339(notAfter)}" : null;
     }
 
     private static string EarliestExpiry(IReadOnlyList<X509Certificate2> certificates, DateTimeOffset now)
     {
         var first = certificates.MinBy(CertificateText.NotAfter)!;
         var notAfter = CertificateText.NotAfter(first);
-        return $"expires on {CertificateText.Rfc3339(notAfter)} ({(int)Math.Floor((notAfter - now).TotalDays)} days left)";
+        return $"expires on {GoTime.Rfc3339(notAfter)} ({(int)Math.Floor((notAfter - now).TotalDays)} days left)";
     }
 
     /// <summary>
@@ -220,7 +221,7 @@ internal static class IdentityChecks
 
     private static string? IssuedByAnchors(LoadedIdentity loaded, DateTimeOffset now, out string okMessage)
     {
-        var failure = ChainVerifier.Verify(loaded.Issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
+        var failure = IssuerChain.Verify(loaded.Issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
         okMessage = failure is null ? $"chains to trust anchor {CertificateText.Describe(path[^1])}" : string.Empty;
         return failure;
     }
@@ -265,7 +266,7 @@ internal static class IdentityChecks
 
         // Each CA above the issuer must allow the CAs below it: the certificate at position i of the path
         // (issuer = 0) has i CAs under it before the leaf, so a pathLenConstraint below i forbids this path.
-        ChainVerifier.Verify(issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
+        IssuerChain.Verify(issuer, loaded.IssuerChain, loaded.Anchors, now, out var path);
         for (var i = 1; i < path.Count; i++)
         {
             var above = path[i].Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();

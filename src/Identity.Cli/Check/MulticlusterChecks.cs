@@ -74,7 +74,7 @@ internal static class MulticlusterChecks
         {
             foreach (var (other, otherIdentity) in clusters.Where(c => c.Context != context))
             {
-                var failure = ChainVerifier.Verify(identity.Issuer, identity.IssuerChain, otherIdentity.Anchors, now, out _);
+                var failure = IssuerChain.Verify(identity.Issuer, identity.IssuerChain, otherIdentity.Anchors, now, out _);
                 if (failure is not null)
                 {
                     failures.Append('\n').Append($"* the issuer of {context} is not trusted by {other}: {failure}");

@@ -5,8 +5,9 @@ namespace Identity.Cli.Check;
 
 /// <summary>
 /// Reads the PEM files the identity controller reads, with its rules (first key block only; certificates up to
-/// the first non-certificate block). Kept small and internal so it can be swapped for the shared Identity.Pki
-/// readers later.
+/// the first non-certificate block). Deliberately not the shared Identity.Pki readers: those accept more than the
+/// controller does (encrypted and Ed25519 keys, a key after an EC PARAMETERS block, certificates after other
+/// blocks), and check exists to say what the controller would refuse.
 /// </summary>
 internal static class PemReader
 {

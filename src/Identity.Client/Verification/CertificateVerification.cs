@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Verification;
 
 namespace Identity.Client.Verification;
 
@@ -51,15 +52,22 @@ public sealed record CertificateVerificationResult(VerificationFailure Failure, 
 }
 
 /// <summary>
-/// Verifies chains against the trust anchors only (CustomRootTrust, no system store, no downloads, no revocation).
-/// Kept small and internal so the shared Identity.Pki verification API can replace it without touching callers.
+/// Verifies chains against the trust anchors only, with the shared <see cref="Pki.Verification.ChainVerifier"/>
+/// (CustomRootTrust, no system store, no downloads, no revocation), and maps its outcome to the client's
+/// <see cref="VerificationFailure"/> reasons and messages. Then checks the peer identity (exact DNS SAN, not
+/// Go host matching: identities are names, not host patterns).
 /// </summary>
 internal sealed class ChainVerifier
 {
     internal const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     internal const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
 
+    private static readonly ChainVerificationOptions ServerAuth = new() { RequiredUsages = [ServerAuthOid] };
+    private static readonly ChainVerificationOptions ClientAuth = new() { RequiredUsages = [ClientAuthOid] };
+    private static readonly ChainVerificationOptions BothUsages = new() { RequiredUsages = [ServerAuthOid, ClientAuthOid] };
+
     private readonly X509Certificate2[] _anchors;
+    private readonly TrustBundle _bundle;
 
     public ChainVerifier(IEnumerable<X509Certificate2> anchors)
     {
@@ -68,6 +76,9 @@ internal sealed class ChainVerifier
         {
             throw new ArgumentException("at least one trust anchor is required", nameof(anchors));
         }
+
+        // Built once: every handshake then costs one chain build, not a bundle copy.
+        _bundle = TrustBundle.FromCertificates(_anchors);
     }
 
     public IReadOnlyList<X509Certificate2> Anchors => _anchors;
@@ -85,35 +96,10 @@ internal sealed class ChainVerifier
         string? expectedIdentity,
         string subject)
     {
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        policy.CustomTrustStore.AddRange(_anchors);
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.DisableCertificateDownloads = true;
-        policy.VerificationTime = now.UtcDateTime;
-        policy.VerificationTimeIgnored = false;
-        foreach (var c in intermediates)
+        var result = Pki.Verification.ChainVerifier.Verify(leaf, intermediates, _bundle, now, host: null, OptionsFor(usages));
+        if (!result.IsValid)
         {
-            policy.ExtraStore.Add(c);
-        }
-
-        foreach (var usage in usages)
-        {
-            policy.ApplicationPolicy.Add(new Oid(usage));
-        }
-
-        var built = chain.Build(leaf);
-        if (!built)
-        {
-            return MapChainFailure(chain, leaf, now, subject);
-        }
-
-        // CustomRootTrust accepts a chain that ends at an anchor; double-check the end really is one of ours.
-        var root = chain.ChainElements[^1].Certificate;
-        if (!_anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span)))
-        {
-            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors");
+            return MapChainFailure(result, leaf, subject);
         }
 
         var names = GetDnsNames(leaf);
@@ -132,51 +118,36 @@ internal sealed class ChainVerifier
         return new CertificateVerificationResult(VerificationFailure.None, "ok", expectedIdentity ?? names[0]);
     }
 
-    private static CertificateVerificationResult MapChainFailure(X509Chain chain, X509Certificate2 leaf, DateTimeOffset now, string subject)
+    /// <summary>The shared options for the usage sets the client asks for; no allocation per handshake.</summary>
+    private static ChainVerificationOptions OptionsFor(IReadOnlyList<string> usages) => usages switch
     {
-        var all = X509ChainStatusFlags.NoError;
-        foreach (var status in chain.ChainStatus)
+        [ServerAuthOid] => ServerAuth,
+        [ClientAuthOid] => ClientAuth,
+        [ServerAuthOid, ClientAuthOid] => BothUsages,
+        _ => new ChainVerificationOptions { RequiredUsages = usages.ToArray() },
+    };
+
+    private static CertificateVerificationResult MapChainFailure(ChainVerificationResult result, X509Certificate2 leaf, string subject)
+    {
+        var certificate = result.Certificate ?? leaf;
+        var which = certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)
+            ? subject + " certificate"
+            : $"{subject} chain certificate '{certificate.Subject}'";
+        return result.Status switch
         {
-            all |= status.Status;
-        }
-
-        if ((all & X509ChainStatusFlags.NotTimeValid) != 0)
-        {
-            // Name the certificate that is out of its window, leaf first, since that is the usual case.
-            foreach (var element in chain.ChainElements)
-            {
-                var c = element.Certificate;
-                var which = c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span) ? subject + " certificate" : $"{subject} chain certificate '{c.Subject}'";
-                if (now.UtcDateTime > c.NotAfter.ToUniversalTime())
-                {
-                    return CertificateVerificationResult.Fail(VerificationFailure.Expired, $"{which} expired at {c.NotAfter.ToUniversalTime():O}");
-                }
-
-                if (now.UtcDateTime < c.NotBefore.ToUniversalTime())
-                {
-                    return CertificateVerificationResult.Fail(VerificationFailure.NotYetValid, $"{which} is not valid before {c.NotBefore.ToUniversalTime():O}");
-                }
-            }
-
-            return CertificateVerificationResult.Fail(VerificationFailure.Expired, $"{subject} certificate is outside its validity period");
-        }
-
-        const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain;
-        if ((all & untrusted) != 0)
-        {
-            return CertificateVerificationResult.Fail(VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors");
-        }
-
-        if ((all & (X509ChainStatusFlags.NotValidForUsage | X509ChainStatusFlags.InvalidExtension)) != 0)
-        {
-            return CertificateVerificationResult.Fail(VerificationFailure.WrongKeyUsage, $"{subject} certificate is not valid for the required usage (serverAuth/clientAuth): {Describe(chain)}");
-        }
-
-        return CertificateVerificationResult.Fail(VerificationFailure.InvalidChain, $"{subject} certificate chain is invalid: {Describe(chain)}");
+            ChainVerificationStatus.Expired => CertificateVerificationResult.Fail(
+                VerificationFailure.Expired, $"{which} expired at {certificate.NotAfter.ToUniversalTime():O}"),
+            ChainVerificationStatus.NotYetValid => CertificateVerificationResult.Fail(
+                VerificationFailure.NotYetValid, $"{which} is not valid before {certificate.NotBefore.ToUniversalTime():O}"),
+            ChainVerificationStatus.UnknownAuthority => CertificateVerificationResult.Fail(
+                VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors"),
+            ChainVerificationStatus.IncompatibleUsage => CertificateVerificationResult.Fail(
+                VerificationFailure.WrongKeyUsage,
+                $"{subject} certificate is not valid for the required usage (serverAuth/clientAuth): {which}: {result.Error}"),
+            _ => CertificateVerificationResult.Fail(
+                VerificationFailure.InvalidChain, $"{subject} certificate chain is invalid: {result.Error}"),
+        };
     }
-
-    private static string Describe(X509Chain chain) =>
-        string.Join("; ", chain.ChainStatus.Select(s => s.Status + (string.IsNullOrWhiteSpace(s.StatusInformation) ? string.Empty : " (" + s.StatusInformation.Trim() + ")")));
 
     /// <summary>The leaf's DNS SANs in order; names with a trailing dot are skipped, as the proxy does.</summary>
     internal static List<string> GetDnsNames(X509Certificate2 certificate)

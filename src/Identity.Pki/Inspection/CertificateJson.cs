@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Inspection;
 
@@ -60,26 +61,7 @@ public static class CertificateJson
     public static string Format(IReadOnlyList<X509Certificate2> certificates, bool asArray)
     {
         ArgumentNullException.ThrowIfNull(certificates);
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, Options))
-        {
-            if (asArray)
-            {
-                writer.WriteStartArray();
-            }
-
-            foreach (var certificate in asArray ? certificates : certificates.Take(1))
-            {
-                WriteCertificate(writer, X509Parts.ParseCertificate(certificate.RawDataMemory));
-            }
-
-            if (asArray)
-            {
-                writer.WriteEndArray();
-            }
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        return WriteDocument(certificates, asArray, (w, certificate) => WriteCertificate(w, X509Parts.ParseCertificate(certificate.RawDataMemory)));
     }
 
     /// <summary>
@@ -90,6 +72,12 @@ public static class CertificateJson
     public static string FormatRequests(IReadOnlyList<ReadOnlyMemory<byte>> requests, bool asArray)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        return WriteDocument(requests, asArray, (w, der) => WriteRequest(w, X509Parts.ParseRequest(der)));
+    }
+
+    /// <summary>The first item as an object, or every item in an array (step's --bundle), then a newline.</summary>
+    private static string WriteDocument<T>(IReadOnlyList<T> items, bool asArray, Action<Utf8JsonWriter, T> write)
+    {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, Options))
         {
@@ -98,22 +86,9 @@ public static class CertificateJson
                 w.WriteStartArray();
             }
 
-            foreach (var der in asArray ? requests : requests.Take(1))
+            foreach (var item in asArray ? items : items.Take(1))
             {
-                var parts = X509Parts.ParseRequest(der);
-                w.WriteStartObject();
-                w.WriteNumber("version", parts.Version);
-                WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
-                WriteName(w, "subject", parts.SubjectDer);
-                w.WriteString("subject_dn", DistinguishedName(parts.SubjectDer));
-                WriteSubjectKeyInfo(w, parts);
-                WriteExtensions(w, parts);
-                w.WriteStartObject("signature");
-                WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
-                w.WriteBase64String("value", parts.Signature.Span);
-                w.WriteBoolean("valid", CertificateFields.SignatureVerifiesWithOwnKey(parts));
-                w.WriteEndObject();
-                w.WriteEndObject();
+                write(w, item);
             }
 
             if (asArray)
@@ -125,6 +100,23 @@ public static class CertificateJson
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    private static void WriteRequest(Utf8JsonWriter w, X509Parts parts)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("version", parts.Version);
+        WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
+        WriteName(w, "subject", parts.SubjectDer);
+        w.WriteString("subject_dn", DistinguishedName(parts.SubjectDer));
+        WriteSubjectKeyInfo(w, parts);
+        WriteExtensions(w, parts);
+        w.WriteStartObject("signature");
+        WriteAlgorithm(w, "signature_algorithm", parts.SignatureAlgorithmOid);
+        w.WriteBase64String("value", parts.Signature.Span);
+        w.WriteBoolean("valid", CertificateFields.SignatureVerifiesWithOwnKey(parts));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     private static void WriteCertificate(Utf8JsonWriter w, X509Parts parts)
     {
         w.WriteStartObject();
@@ -134,8 +126,8 @@ public static class CertificateJson
         WriteName(w, "issuer", parts.IssuerDer);
         w.WriteString("issuer_dn", DistinguishedName(parts.IssuerDer));
         w.WriteStartObject("validity");
-        w.WriteString("start", CertificateText.Rfc3339(parts.NotBefore));
-        w.WriteString("end", CertificateText.Rfc3339(parts.NotAfter));
+        w.WriteString("start", GoTime.Rfc3339(parts.NotBefore));
+        w.WriteString("end", GoTime.Rfc3339(parts.NotAfter));
         w.WriteNumber("length", (long)(parts.NotAfter - parts.NotBefore).TotalSeconds);
         w.WriteEndObject();
         WriteName(w, "subject", parts.SubjectDer);
@@ -214,19 +206,7 @@ public static class CertificateJson
         w.WriteStartObject(property);
         foreach (var (oid, key) in NameKeys)
         {
-            var values = attributes.Where(a => a.Oid == oid && a.Value is not null).Select(a => a.Value!).ToList();
-            if (values.Count == 0)
-            {
-                continue;
-            }
-
-            w.WriteStartArray(key);
-            foreach (var value in values)
-            {
-                w.WriteStringValue(value);
-            }
-
-            w.WriteEndArray();
+            WriteStrings(w, key, attributes.Where(a => a.Oid == oid && a.Value is not null).Select(a => a.Value!).ToList());
         }
 
         w.WriteEndObject();

@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Inspection;
 
@@ -70,8 +71,8 @@ public static class CertificateText
         b.Append(CultureInfo.InvariantCulture, $"X.509v3 {type} Certificate ({ShortKeyAlgorithm(parts)}) [Serial: {serial}]\n");
         AppendShortSubject(b, parts);
         b.Append(CultureInfo.InvariantCulture, $"  Issuer:      {CertificateFields.CommonName(parts.IssuerDer)}\n");
-        b.Append(CultureInfo.InvariantCulture, $"  Valid from:  {Rfc3339(parts.NotBefore)}\n");
-        b.Append(CultureInfo.InvariantCulture, $"          to:  {Rfc3339(parts.NotAfter)}\n");
+        b.Append(CultureInfo.InvariantCulture, $"  Valid from:  {GoTime.Rfc3339(parts.NotBefore)}\n");
+        b.Append(CultureInfo.InvariantCulture, $"          to:  {GoTime.Rfc3339(parts.NotAfter)}\n");
         return b.ToString();
     }
 
@@ -106,9 +107,6 @@ public static class CertificateText
         AppendShortSubject(b, parts);
         return b.ToString();
     }
-
-    internal static string Rfc3339(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string ValidityTime(DateTimeOffset value) =>
         value.UtcDateTime.ToString("MMM d HH:mm:ss yyyy 'UTC'", CultureInfo.InvariantCulture);

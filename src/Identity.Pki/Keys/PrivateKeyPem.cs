@@ -175,12 +175,16 @@ public static class PrivateKeyPem
         throw new PkiException($"error decoding {source}: not a PEM file and not a DER private key");
     }
 
-    private static EcPrivateKey ImportEc(byte[] der, string source)
+    private static EcPrivateKey ImportEc(byte[] der, string source) =>
+        ImportEc(source, ecdsa => ecdsa.ImportECPrivateKey(der, out _));
+
+    /// <summary>Imports into a fresh ECDSA key that is disposed unless it is returned; the curve check may throw.</summary>
+    private static EcPrivateKey ImportEc(string source, Action<ECDsa> import)
     {
         var ecdsa = ECDsa.Create();
         try
         {
-            ecdsa.ImportECPrivateKey(der, out _);
+            import(ecdsa);
             return new EcPrivateKey(ecdsa);
         }
         catch (PkiException e)
@@ -195,12 +199,15 @@ public static class PrivateKeyPem
         }
     }
 
-    private static RsaPrivateKey ImportRsa(byte[] der)
+    private static RsaPrivateKey ImportRsa(byte[] der) => ImportRsa(rsa => rsa.ImportRSAPrivateKey(der, out _));
+
+    /// <summary>Imports into a fresh RSA key that is disposed unless it is returned.</summary>
+    private static RsaPrivateKey ImportRsa(Action<RSA> import)
     {
         var rsa = RSA.Create();
         try
         {
-            rsa.ImportRSAPrivateKey(der, out _);
+            import(rsa);
             return new RsaPrivateKey(rsa);
         }
         catch
@@ -229,35 +236,10 @@ public static class PrivateKeyPem
         switch (oid)
         {
             case Oids.EcPublicKey:
-                var ecdsa = ECDsa.Create();
-                try
-                {
-                    ecdsa.ImportPkcs8PrivateKey(der, out _);
-                    return new EcPrivateKey(ecdsa);
-                }
-                catch (PkiException e)
-                {
-                    ecdsa.Dispose();
-                    throw new PkiException($"error decoding {source}: {e.Message}", e);
-                }
-                catch
-                {
-                    ecdsa.Dispose();
-                    throw;
-                }
+                return ImportEc(source, ecdsa => ecdsa.ImportPkcs8PrivateKey(der, out _));
 
             case Oids.RsaEncryption:
-                var rsa = RSA.Create();
-                try
-                {
-                    rsa.ImportPkcs8PrivateKey(der, out _);
-                    return new RsaPrivateKey(rsa);
-                }
-                catch
-                {
-                    rsa.Dispose();
-                    throw;
-                }
+                return ImportRsa(rsa => rsa.ImportPkcs8PrivateKey(der, out _));
 
             case Oids.Ed25519:
                 byte[] seed;

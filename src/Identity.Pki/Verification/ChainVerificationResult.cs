@@ -34,6 +34,12 @@ public enum ChainVerificationStatus
 
     /// <summary>Any other reason reported by the platform chain engine.</summary>
     Invalid,
+
+    /// <summary>
+    /// A certificate in the path does not permit a usage required by
+    /// <see cref="ChainVerificationOptions.RequiredUsages"/>.
+    /// </summary>
+    IncompatibleUsage,
 }
 
 /// <summary>The outcome of <see cref="ChainVerifier"/>. Messages follow Go's <c>crypto/x509</c> wording.</summary>

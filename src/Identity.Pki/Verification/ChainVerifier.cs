@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Verification;
 
@@ -35,10 +35,29 @@ public static class ChainVerifier
         IEnumerable<X509Certificate2>? intermediates,
         TrustBundle anchors,
         DateTimeOffset at,
-        string? host = null)
+        string? host = null) => Verify(leaf, intermediates, anchors, at, host, ChainVerificationOptions.Default);
+
+    /// <summary>
+    /// Verifies <paramref name="leaf"/> against <paramref name="anchors"/> only, with required extended key
+    /// usages or time validity ignored as <paramref name="options"/> say.
+    /// </summary>
+    /// <param name="leaf">The end-entity certificate.</param>
+    /// <param name="intermediates">Untrusted certificates that may be used to build the path; may be null.</param>
+    /// <param name="anchors">The only certificates that are trusted.</param>
+    /// <param name="at">The verification time (pass <c>TimeProvider.GetUtcNow()</c>).</param>
+    /// <param name="host">When set, the leaf must have a DNS (or IP) SAN that matches it; the CN is ignored.</param>
+    /// <param name="options">Required usages and time handling.</param>
+    public static ChainVerificationResult Verify(
+        X509Certificate2 leaf,
+        IEnumerable<X509Certificate2>? intermediates,
+        TrustBundle anchors,
+        DateTimeOffset at,
+        string? host,
+        ChainVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(anchors);
-        return VerifyCore(leaf, intermediates, anchors, at, host);
+        ArgumentNullException.ThrowIfNull(options);
+        return VerifyCore(leaf, intermediates, anchors, at, host, options);
     }
 
     /// <summary>
@@ -49,7 +68,7 @@ public static class ChainVerifier
         X509Certificate2 leaf,
         IEnumerable<X509Certificate2>? intermediates,
         DateTimeOffset at,
-        string? host = null) => VerifyCore(leaf, intermediates, anchors: null, at, host);
+        string? host = null) => VerifyCore(leaf, intermediates, anchors: null, at, host, ChainVerificationOptions.Default);
 
     /// <summary>
     /// Checks only that <paramref name="leaf"/> is valid for <paramref name="host"/> (DNS SANs with a
@@ -91,12 +110,36 @@ public static class ChainVerifier
             : $"x509: certificate is valid for {string.Join(", ", dnsNames)}, not {host}";
     }
 
+    /// <summary>
+    /// Whether <paramref name="certificate"/> is self-signed: its issuer is its subject and its own key verifies
+    /// its signature (ECDSA, RSA PKCS#1 or Ed25519). Chain building cannot answer this: the platform does not
+    /// check the signature of a certificate it is told to trust.
+    /// </summary>
+    public static bool IsSelfSigned(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData))
+        {
+            return false;
+        }
+
+        try
+        {
+            return Inspection.CertificateFields.SignatureVerifiesWithOwnKey(Inspection.X509Parts.ParseCertificate(certificate.RawDataMemory));
+        }
+        catch (System.Formats.Asn1.AsnContentException)
+        {
+            return false;
+        }
+    }
+
     private static ChainVerificationResult VerifyCore(
         X509Certificate2 leaf,
         IEnumerable<X509Certificate2>? intermediates,
         TrustBundle? anchors,
         DateTimeOffset at,
-        string? host)
+        string? host,
+        ChainVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         var pool = intermediates?.ToList() ?? [];
@@ -121,7 +164,7 @@ public static class ChainVerifier
                 candidateAnchors = TrustBundle.FromCertificates(remaining);
             }
 
-            var result = VerifyOnce(leaf, candidatePool, candidateAnchors, pool, anchors, at, host, out var wrongIssuer);
+            var result = VerifyOnce(leaf, candidatePool, candidateAnchors, pool, anchors, at, host, options, out var wrongIssuer);
             var removable = wrongIssuer is not null
                 && (pool.Contains(wrongIssuer, ReferenceEqualityComparer.Instance)
                     || (anchors?.Certificates.Contains(wrongIssuer, ReferenceEqualityComparer.Instance) ?? false));
@@ -140,12 +183,13 @@ public static class ChainVerifier
         TrustBundle? allAnchors,
         DateTimeOffset at,
         string? host,
+        ChainVerificationOptions options,
         out X509Certificate2? wrongIssuer)
     {
         wrongIssuer = null;
 
         // Go checks the leaf's own validity and the host name before it builds any path.
-        var timeError = CheckTime(leaf, at, out var timeStatus);
+        var timeError = CheckTime(leaf, at, options, out var timeStatus);
         if (timeError is not null)
         {
             return ChainVerificationResult.Fail(timeStatus, timeError, leaf, [leaf]);
@@ -166,6 +210,16 @@ public static class ChainVerifier
         policy.DisableCertificateDownloads = true;
         policy.VerificationTime = at.UtcDateTime;
         policy.VerificationTimeIgnored = false;
+        if (options.IgnoreTimeValidity)
+        {
+            policy.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid | X509VerificationFlags.IgnoreCtlNotTimeValid;
+        }
+
+        foreach (var usage in options.RequiredUsages)
+        {
+            policy.ApplicationPolicy.Add(new Oid(usage));
+        }
+
         if (anchors is not null)
         {
             policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -247,7 +301,7 @@ public static class ChainVerifier
                     path);
             }
 
-            timeError = CheckTime(issuer, at, out timeStatus);
+            timeError = CheckTime(issuer, at, options, out timeStatus);
             if (timeError is not null)
             {
                 return ChainVerificationResult.Fail(timeStatus, timeError, issuer, path);
@@ -285,6 +339,25 @@ public static class ChainVerifier
             // fails there with PartialChain. Accept it when nothing else is wrong and every signature on the
             // path verifies (checked here, not assumed from the platform).
             const X509ChainStatusFlags AnchorOnly = X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.UntrustedRoot;
+            if (options.RequiredUsages.Count > 0)
+            {
+                // Go finds the paths first and then drops those whose usages do not nest: the same order here.
+                var index = flags.FindIndex(f => f.HasFlag(X509ChainStatusFlags.NotValidForUsage));
+                if (index < 0 && !truncated && chain.ChainStatus.Any(s => s.Status.HasFlag(X509ChainStatusFlags.NotValidForUsage)))
+                {
+                    index = 0;
+                }
+
+                if (index >= 0)
+                {
+                    return ChainVerificationResult.Fail(
+                        ChainVerificationStatus.IncompatibleUsage,
+                        "x509: certificate specifies an incompatible key usage",
+                        path[index],
+                        path);
+                }
+            }
+
             var otherProblems = flags.Any(f => (f & ~AnchorOnly) != X509ChainStatusFlags.NoError);
             int? failed = null;
             if (anchors is not null && !otherProblems && SignaturesVerify(path, out failed))
@@ -370,21 +443,27 @@ public static class ChainVerifier
         return "\"" + (string.IsNullOrEmpty(name) ? certificate.Subject : name) + "\"";
     }
 
-    private static string? CheckTime(X509Certificate2 certificate, DateTimeOffset at, out ChainVerificationStatus status)
+    private static string? CheckTime(X509Certificate2 certificate, DateTimeOffset at, ChainVerificationOptions options, out ChainVerificationStatus status)
     {
+        if (options.IgnoreTimeValidity)
+        {
+            status = ChainVerificationStatus.Valid;
+            return null;
+        }
+
         var now = at.ToUniversalTime();
         var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
         var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         if (now < notBefore)
         {
             status = ChainVerificationStatus.NotYetValid;
-            return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} is before {Rfc3339(notBefore)}";
+            return $"x509: certificate has expired or is not yet valid: current time {GoTime.Rfc3339(now)} is before {GoTime.Rfc3339(notBefore)}";
         }
 
         if (now > notAfter)
         {
             status = ChainVerificationStatus.Expired;
-            return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} is after {Rfc3339(notAfter)}";
+            return $"x509: certificate has expired or is not yet valid: current time {GoTime.Rfc3339(now)} is after {GoTime.Rfc3339(notAfter)}";
         }
 
         status = ChainVerificationStatus.Valid;
@@ -421,9 +500,6 @@ public static class ChainVerifier
         var ski = candidate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
         return aki is null || ski is null || aki.Value.Span.SequenceEqual(ski.Value.Span);
     }
-
-    internal static string Rfc3339(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static bool LooksLikeIpLiteral(string value) =>
         value.Contains(':', StringComparison.Ordinal) || value.All(c => char.IsAsciiDigit(c) || c == '.');

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Identity.Cli.Tests.Check;
 using k8s;
@@ -35,7 +34,7 @@ public sealed class AnchorsBundleTests : IDisposable
         var oldFile = Write("old.crt", oldRoot.CertificatePem);
         var bothFile = Write("both.crt", newRoot.CertificatePem + oldRoot.CertificatePem);
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", oldFile, bothFile);
+        var result = await IdentityCli.RunAsync("anchors", "bundle", oldFile, bothFile);
 
         Assert.Equal(0, result.ExitCode);
         var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(result.Stdout);
@@ -60,11 +59,11 @@ public sealed class AnchorsBundleTests : IDisposable
         var a = Write("a.crt", Root("root-a").CertificatePem);
         var b = Write("b.crt", Root("root-b").CertificatePem);
 
-        var first = await CliRunner.RunAsync("anchors", "bundle", a, b, "--output", "pem");
-        var second = await CliRunner.RunAsync("anchors", "bundle", a, b, "-o", "pem");
-        var again = await CliRunner.RunAsync("anchors", "bundle", Write("bundle.pem", first.Stdout), b, "-o", "pem");
-        var yaml1 = await CliRunner.RunAsync("anchors", "bundle", a, b);
-        var yaml2 = await CliRunner.RunAsync("anchors", "bundle", Write("bundle2.pem", first.Stdout));
+        var first = await IdentityCli.RunAsync("anchors", "bundle", a, b, "--output", "pem");
+        var second = await IdentityCli.RunAsync("anchors", "bundle", a, b, "-o", "pem");
+        var again = await IdentityCli.RunAsync("anchors", "bundle", Write("bundle.pem", first.Stdout), b, "-o", "pem");
+        var yaml1 = await IdentityCli.RunAsync("anchors", "bundle", a, b);
+        var yaml2 = await IdentityCli.RunAsync("anchors", "bundle", Write("bundle2.pem", first.Stdout));
 
         Assert.Equal(first.Stdout, second.Stdout);
         Assert.Equal(first.Stdout, again.Stdout);
@@ -78,7 +77,7 @@ public sealed class AnchorsBundleTests : IDisposable
         var root = Root();
         var leaf = Issuer(root, "leaf", isCa: false, usage: X509KeyUsageFlags.DigitalSignature);
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("root.crt", root.CertificatePem), Write("leaf.crt", leaf.CertificatePem));
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("root.crt", root.CertificatePem), Write("leaf.crt", leaf.CertificatePem));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(string.Empty, result.Stdout);
@@ -91,7 +90,7 @@ public sealed class AnchorsBundleTests : IDisposable
         var root = Root("root");
         var issuer = Issuer(root);
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("issuer.crt", issuer.CertificatePem));
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("issuer.crt", issuer.CertificatePem));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("not self-signed (issued by CN=root)", result.Stderr, StringComparison.Ordinal);
@@ -105,7 +104,7 @@ public sealed class AnchorsBundleTests : IDisposable
         var impostor = Issuer(root, cn: "root");
         Assert.Equal(impostor.Certificate.Subject, impostor.Certificate.Issuer);
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("impostor.crt", impostor.CertificatePem));
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("impostor.crt", impostor.CertificatePem));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("not self-signed", result.Stderr, StringComparison.Ordinal);
@@ -116,7 +115,7 @@ public sealed class AnchorsBundleTests : IDisposable
     {
         var root = Root("rsa-root", key: "RSA-2048");
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("rsa.crt", root.CertificatePem), "-o", "pem");
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("rsa.crt", root.CertificatePem), "-o", "pem");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal([Sha256(root.Certificate)], Fingerprints(result.Stdout));
@@ -129,8 +128,8 @@ public sealed class AnchorsBundleTests : IDisposable
         var current = Root("root-current");
         var files = new[] { Write("expired.crt", expired.CertificatePem), Write("current.crt", current.CertificatePem) };
 
-        var kept = await CliRunner.RunAsync(["anchors", "bundle", "-o", "pem", .. files]);
-        var dropped = await CliRunner.RunAsync(["anchors", "bundle", "-o", "pem", "--drop-expired", .. files]);
+        var kept = await IdentityCli.RunAsync(["anchors", "bundle", "-o", "pem", .. files]);
+        var dropped = await IdentityCli.RunAsync(["anchors", "bundle", "-o", "pem", "--drop-expired", .. files]);
 
         Assert.Equal(0, kept.ExitCode);
         Assert.Equal([Sha256(expired.Certificate), Sha256(current.Certificate)], Fingerprints(kept.Stdout));
@@ -147,7 +146,7 @@ public sealed class AnchorsBundleTests : IDisposable
     {
         var expired = Root("root-expired", notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-3));
 
-        var result = await CliRunner.RunAsync("anchors", "bundle", "--drop-expired", Write("expired.crt", expired.CertificatePem));
+        var result = await IdentityCli.RunAsync("anchors", "bundle", "--drop-expired", Write("expired.crt", expired.CertificatePem));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("error: no trust anchors left to bundle", result.Stderr, StringComparison.Ordinal);
@@ -159,8 +158,8 @@ public sealed class AnchorsBundleTests : IDisposable
     {
         var file = Write("root.crt", Root().CertificatePem);
 
-        var ok = await CliRunner.RunAsync("anchors", "bundle", file, "--namespace", "mesh-system");
-        var bad = await CliRunner.RunAsync("anchors", "bundle", file, "--namespace", "Bad_NS");
+        var ok = await IdentityCli.RunAsync("anchors", "bundle", file, "--namespace", "mesh-system");
+        var bad = await IdentityCli.RunAsync("anchors", "bundle", file, "--namespace", "Bad_NS");
 
         Assert.Equal("mesh-system", KubernetesYaml.Deserialize<V1ConfigMap>(ok.Stdout).Metadata.NamespaceProperty);
         Assert.Equal(1, bad.ExitCode);
@@ -171,7 +170,7 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Unknown_output_format_is_an_error_on_stderr_only()
     {
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("root.crt", Root().CertificatePem), "-o", "json");
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("root.crt", Root().CertificatePem), "-o", "json");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(string.Empty, result.Stdout);
@@ -181,8 +180,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Missing_or_empty_input_files_are_errors()
     {
-        var missing = await CliRunner.RunAsync("anchors", "bundle", Path.Combine(_dir, "nope.crt"));
-        var empty = await CliRunner.RunAsync("anchors", "bundle", Write("empty.crt", "\n"));
+        var missing = await IdentityCli.RunAsync("anchors", "bundle", Path.Combine(_dir, "nope.crt"));
+        var empty = await IdentityCli.RunAsync("anchors", "bundle", Write("empty.crt", "\n"));
 
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("error: cannot read", missing.Stderr, StringComparison.Ordinal);
@@ -197,13 +196,13 @@ public sealed class AnchorsBundleTests : IDisposable
         Assert.SkipUnless(File.Exists(kubectl), $"kubectl not found at {kubectl}");
         var a = Root("root-a");
         var b = Root("root-b");
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("a.crt", a.CertificatePem), Write("b.crt", b.CertificatePem));
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("a.crt", a.CertificatePem), Write("b.crt", b.CertificatePem));
         var kustomization = Directory.CreateDirectory(Path.Combine(_dir, "k")).FullName;
         File.WriteAllText(Path.Combine(kustomization, "trust-roots.yaml"), result.Stdout);
         File.WriteAllText(Path.Combine(kustomization, "kustomization.yaml"), "resources:\n- trust-roots.yaml\n");
 
         // kustomize parses with kubectl's own YAML stack (kyaml) and re-serializes: the bundle must survive intact.
-        var (exit, stdout, stderr) = await RunAsync(kubectl, "kustomize", kustomization);
+        var (exit, stdout, stderr) = await ExternalTool.RunAsync(kubectl, ["kustomize", kustomization], TestContext.Current.CancellationToken);
 
         Assert.True(exit == 0, stderr);
         var configMap = KubernetesYaml.Deserialize<V1ConfigMap>(stdout);
@@ -212,38 +211,19 @@ public sealed class AnchorsBundleTests : IDisposable
         Assert.Equal([Sha256(a.Certificate), Sha256(b.Certificate)], Fingerprints(configMap.Data["ca-bundle.crt"]));
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string fileName, params string[] args)
-    {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(1));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
     [Fact]
     public async Task Openssl_verifies_an_issuer_against_the_bundle()
     {
-        const string openssl = "/usr/bin/openssl";
-        Assert.SkipUnless(File.Exists(openssl), "openssl is not installed at /usr/bin/openssl");
         var oldRoot = Root("root-old");
         var newRoot = Root("root-new");
         var issuer = Issuer(newRoot);
-        var result = await CliRunner.RunAsync("anchors", "bundle", Write("old.crt", oldRoot.CertificatePem), Write("new.crt", newRoot.CertificatePem), "-o", "pem");
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("old.crt", oldRoot.CertificatePem), Write("new.crt", newRoot.CertificatePem), "-o", "pem");
         var bundle = Write("bundle.pem", result.Stdout);
         var issuerFile = Write("issuer.crt", issuer.CertificatePem);
 
         // -attime: the fixtures are valid around the test clock, not necessarily around today.
-        var (exit, stdout, stderr) = await RunAsync(
-            openssl, "verify", "-attime", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "-CAfile", bundle, issuerFile);
+        var (exit, stdout, stderr) = OpenSsl.Run(
+            null, "verify", "-attime", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "-CAfile", bundle, issuerFile);
 
         Assert.True(exit == 0, stdout + stderr);
         Assert.Contains(": OK", stdout, StringComparison.Ordinal);

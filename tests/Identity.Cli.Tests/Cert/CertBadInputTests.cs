@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Identity.Cli.Tests.Cert.Support;
 
 namespace Identity.Cli.Tests.Cert;
 
@@ -79,12 +78,12 @@ public sealed class CertBadInputTests
     [MemberData(nameof(Cases))]
     public void Bad_input_is_refused_with_a_precise_message_and_nothing_written(string name, string command, string message)
     {
-        using var dir = new WorkDir();
+        using var dir = new TempDirectory("identity-cli-");
         CreateFixtures(dir);
         var before = Snapshot(dir.Path);
 
         var args = command.Replace("{d}", dir.Path, StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var result = CertCli.Run(args);
+        var result = IdentityCli.Run(args);
 
         Assert.True(result.ExitCode == 1, $"{name}: exit code {result.ExitCode}, stderr: {result.Stderr}");
         Assert.Contains(message.Replace("{d}", dir.Path, StringComparison.Ordinal), result.Stderr, StringComparison.Ordinal);
@@ -95,23 +94,23 @@ public sealed class CertBadInputTests
     [Fact]
     public void The_table_has_at_least_25_cases() => Assert.True(Cases.Count >= 25);
 
-    private static void CreateFixtures(WorkDir d)
+    private static void CreateFixtures(TempDirectory d)
     {
         const string ok = "--no-password";
-        CertCli.RunOk("cert", "create", "Root", d["root.crt"], d["root.key"], "--profile", "root-ca", ok, "--insecure");
-        CertCli.RunOk("cert", "create", "Issuer", d["issuer.crt"], d["issuer.key"], "--profile", "intermediate-ca", "--ca", d["root.crt"], "--ca-key", d["root.key"], ok, "--insecure");
-        CertCli.RunOk("cert", "create", "leaf.example", d["leaf.crt"], d["leaf.key"], "--ca", d["issuer.crt"], "--ca-key", d["issuer.key"], ok, "--insecure");
-        CertCli.RunOk("cert", "create", "Expired", d["expired.crt"], d["expired.key"], "--profile", "root-ca", "--not-before", "-48h", "--not-after", "-24h", ok, "--insecure");
+        IdentityCli.RunOk("cert", "create", "Root", d["root.crt"], d["root.key"], "--profile", "root-ca", ok, "--insecure");
+        IdentityCli.RunOk("cert", "create", "Issuer", d["issuer.crt"], d["issuer.key"], "--profile", "intermediate-ca", "--ca", d["root.crt"], "--ca-key", d["root.key"], ok, "--insecure");
+        IdentityCli.RunOk("cert", "create", "leaf.example", d["leaf.crt"], d["leaf.key"], "--ca", d["issuer.crt"], "--ca-key", d["issuer.key"], ok, "--insecure");
+        IdentityCli.RunOk("cert", "create", "Expired", d["expired.crt"], d["expired.key"], "--profile", "root-ca", "--not-before", "-48h", "--not-after", "-24h", ok, "--insecure");
         File.WriteAllText(d["pw.txt"], "right password\n");
         File.WriteAllText(d["wrong.txt"], "wrong password\n");
         File.WriteAllText(d["empty.txt"], " \n");
-        CertCli.RunOk("cert", "create", "Encrypted", d["enc.crt"], d["enc.key"], "--profile", "intermediate-ca", "--ca", d["root.crt"], "--ca-key", d["root.key"], "--password-file", d["pw.txt"]);
+        IdentityCli.RunOk("cert", "create", "Encrypted", d["enc.crt"], d["enc.key"], "--profile", "intermediate-ca", "--ca", d["root.crt"], "--ca-key", d["root.key"], "--password-file", d["pw.txt"]);
         File.WriteAllText(d["garbage.crt"], "-----BEGIN CERTIFICATE-----\nthis is not base64!\n-----END CERTIFICATE-----\n");
         File.WriteAllText(d["text.txt"], "hello world\n");
         File.WriteAllText(d["existing.crt"], "keep me\n");
         File.WriteAllText(d["existing.key"], "keep me too\n");
         File.WriteAllText(d["chain.crt"], File.ReadAllText(d["issuer.crt"]) + File.ReadAllText(d["root.crt"]));
-        CertCli.RunOk("cert", "create", "csr.example", d["good.csr"], d["good-csr.key"], "--csr", ok, "--insecure");
+        IdentityCli.RunOk("cert", "create", "csr.example", d["good.csr"], d["good-csr.key"], "--csr", ok, "--insecure");
 
         File.WriteAllText(d["truncated.crt"], string.Join('\n', File.ReadAllText(d["root.crt"]).Split('\n').SkipLast(2)));
         using (var rsa = RSA.Create(1024))

@@ -1,4 +1,3 @@
-using Identity.Cli.Tests.Cert.Support;
 using System.Security.Cryptography;
 
 namespace Identity.Cli.Tests.Cert;
@@ -8,28 +7,28 @@ public sealed class FingerprintCommandTests
     [Fact]
     public void Leaf_matches_step_fingerprint_leaf()
     {
-        var (exit, stdout, stderr) = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("leaf.crt"));
+        var (exit, stdout, stderr) = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("leaf.crt"));
 
         Assert.Equal(0, exit);
         Assert.Equal("", stderr);
-        Assert.Equal(StepVectors.Text("fingerprint-leaf.txt"), stdout);
+        Assert.Equal(File.ReadAllText(TestPaths.StepFile("fingerprint-leaf.txt")), stdout);
     }
 
     [Fact]
     public void Bundle_matches_step_fingerprint_bundle()
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("leaf-bundle.crt"), "--bundle");
+        var (exit, stdout, _) = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("leaf-bundle.crt"), "--bundle");
 
         Assert.Equal(0, exit);
-        Assert.Equal(StepVectors.Text("fingerprint-bundle.txt"), stdout);
+        Assert.Equal(File.ReadAllText(TestPaths.StepFile("fingerprint-bundle.txt")), stdout);
     }
 
     [Fact]
     public void Without_bundle_only_the_first_certificate_is_printed()
     {
-        var (_, stdout, _) = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("leaf-bundle.crt"));
+        var (_, stdout, _) = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("leaf-bundle.crt"));
 
-        Assert.Equal(StepVectors.Text("fingerprint-bundle.txt").Split('\n')[0][3..] + "\n", stdout);
+        Assert.Equal(File.ReadAllText(TestPaths.StepFile("fingerprint-bundle.txt")).Split('\n')[0][3..] + "\n", stdout);
     }
 
     [Theory]
@@ -40,23 +39,23 @@ public sealed class FingerprintCommandTests
     [InlineData("hex", "2050003e847007a55bd2afd016b2d155eddf6e5db86b879ea1e305a92f38fec7")]
     public void Formats_encode_the_same_digest(string format, string expected)
     {
-        var (exit, stdout, _) = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("leaf.crt"), "--format", format);
+        var (exit, stdout, _) = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("leaf.crt"), "--format", format);
 
         Assert.Equal(0, exit);
         Assert.Equal(expected + "\n", stdout);
         var digest = format == "hex"
             ? expected
             : Convert.ToHexStringLower(Convert.FromBase64String(expected.Replace('-', '+').Replace('_', '/').PadRight(44, '=')));
-        Assert.Equal(StepVectors.Text("fingerprint-leaf.txt").Trim(), digest);
+        Assert.Equal(File.ReadAllText(TestPaths.StepFile("fingerprint-leaf.txt")).Trim(), digest);
     }
 
     [Fact]
     public void Csr_fingerprint_is_the_sha256_of_its_der()
     {
-        var pem = StepVectors.Text("req.csr");
+        var pem = File.ReadAllText(TestPaths.StepFile("req.csr"));
         var der = PemEncodingDer(pem);
 
-        var (exit, stdout, _) = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("req.csr"));
+        var (exit, stdout, _) = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("req.csr"));
 
         Assert.Equal(0, exit);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(der)) + "\n", stdout);
@@ -65,11 +64,11 @@ public sealed class FingerprintCommandTests
     [Fact]
     public void Unknown_format_and_missing_file_are_errors()
     {
-        var bad = CertCli.Run("cert", "fingerprint", StepVectors.PathOf("leaf.crt"), "--format", "emoji");
+        var bad = IdentityCli.Run("cert", "fingerprint", TestPaths.StepFile("leaf.crt"), "--format", "emoji");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("emoji", bad.Stderr, StringComparison.Ordinal);
 
-        var missing = CertCli.Run("cert", "fingerprint", "/nonexistent/x.crt");
+        var missing = IdentityCli.Run("cert", "fingerprint", "/nonexistent/x.crt");
         Assert.Equal(1, missing.ExitCode);
         Assert.Equal("error reading certificate: /nonexistent/x.crt: no such file or directory\n", missing.Stderr);
     }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
-using Identity.Cli.Tests.Cert.Support;
 
 namespace Identity.Cli.Tests.Cert;
 
@@ -18,9 +17,9 @@ public sealed partial class StepManifestReplayTests
     [Fact]
     public void Every_manifest_command_produces_the_same_structure_as_step()
     {
-        using var dir = new WorkDir();
-        File.Copy(StepVectors.PathOf("password.txt"), dir["password.txt"]);
-        var commands = File.ReadAllLines(StepVectors.PathOf("MANIFEST.md"))
+        using var dir = new TempDirectory("identity-cli-");
+        File.Copy(TestPaths.StepFile("password.txt"), dir["password.txt"]);
+        var commands = File.ReadAllLines(TestPaths.StepFile("MANIFEST.md"))
             .Select(l => CommandInTable().Match(l))
             .Where(m => m.Success)
             .Select(m => m.Groups["args"].Value)
@@ -31,7 +30,7 @@ public sealed partial class StepManifestReplayTests
         foreach (var command in commands)
         {
             var args = SplitShell(command).Select(a => Regex.IsMatch(a, @"^[\w.-]+\.(crt|key|csr|txt)$") ? dir[a] : a).ToList();
-            CertCli.RunOk(["cert", "create", .. args]);
+            IdentityCli.RunOk(["cert", "create", .. args]);
             var ca = args.IndexOf("--ca") is var i and >= 0 ? args[i + 1] : null;
             produced.AddRange(args.Take(3).Where(a => a.StartsWith(dir.Path, StringComparison.Ordinal)).Select(a => (Path.GetFileName(a), ca)));
         }
@@ -40,14 +39,14 @@ public sealed partial class StepManifestReplayTests
         foreach (var (file, ca) in produced)
         {
             var ours = File.ReadAllBytes(dir[file]);
-            var step = File.ReadAllBytes(StepVectors.PathOf(file));
+            var step = File.ReadAllBytes(TestPaths.StepFile(file));
             if (file.EndsWith(".key", StringComparison.Ordinal))
             {
                 Assert.Equal(KeyHeader(step), KeyHeader(ours));
             }
             else if (file.EndsWith(".csr", StringComparison.Ordinal))
             {
-                OpenSslCli.RunOk(dir.Path, "req", "-in", file, "-verify", "-noout");
+                OpenSsl.RunOk(dir.Path, "req", "-in", file, "-verify", "-noout");
                 Assert.Equal(CsrShape(step), CsrShape(ours));
             }
             else
@@ -72,8 +71,8 @@ public sealed partial class StepManifestReplayTests
         }
 
         // The chain the seed guide relies on verifies.
-        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf-long.crt");
-        OpenSslCli.RunOk(dir.Path, "verify", "-CAfile", "rsa-root.crt", "-untrusted", "rsa-issuer.crt", "rsa-leaf-long.crt");
+        OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "issuer.crt", "leaf-long.crt");
+        OpenSsl.RunOk(dir.Path, "verify", "-CAfile", "rsa-root.crt", "-untrusted", "rsa-issuer.crt", "rsa-leaf-long.crt");
     }
 
     private static void CheckKeyIds(X509Certificate2 cert, string? caFile)

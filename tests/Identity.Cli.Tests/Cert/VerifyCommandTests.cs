@@ -1,11 +1,10 @@
-using Identity.Cli.Tests.Cert.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Identity.Cli.Tests.Cert;
 
 public sealed class VerifyCommandTests : IDisposable
 {
-    private readonly FakeTimeProvider _time = new(StepVectors.Made.AddDays(3));
+    private readonly FakeTimeProvider _time = new(TestPaths.StepMade.AddDays(3));
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("identity-verify-");
 
     public void Dispose() => _dir.Delete(recursive: true);
@@ -13,16 +12,16 @@ public sealed class VerifyCommandTests : IDisposable
     private static string StepExpectation(string file)
     {
         // The files hold step's stderr followed by an "exit=N" line the recorder added.
-        var text = StepVectors.Text(file);
+        var text = File.ReadAllText(TestPaths.StepFile(file));
         return text[..text.IndexOf("exit=", StringComparison.Ordinal)];
     }
 
     [Fact]
     public void Valid_chain_prints_nothing_and_exits_0_like_verify_ok()
     {
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"));
+        var (exit, stdout, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", TestPaths.StepFile("root.crt"));
 
-        Assert.Equal("exit=0\n", StepVectors.Text("verify-ok.txt"));
+        Assert.Equal("exit=0\n", File.ReadAllText(TestPaths.StepFile("verify-ok.txt")));
         Assert.Equal(0, exit);
         Assert.Equal("", stdout);
         Assert.Equal("", stderr);
@@ -31,7 +30,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Verbose_reports_each_check()
     {
-        var (exit, stdout, _) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"),
+        var (exit, stdout, _) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", TestPaths.StepFile("root.crt"),
             "--host", "web.test.serviceaccount.identity.linkerd.cluster.local", "--verbose");
 
         Assert.Equal(0, exit);
@@ -41,7 +40,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Foreign_root_matches_step_verify_fail_byte_for_byte()
     {
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("rsa-root.crt"));
+        var (exit, stdout, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", TestPaths.StepFile("rsa-root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
@@ -51,7 +50,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Wrong_host_matches_step_verify_host_fail_byte_for_byte()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("root.crt"),
+        var (exit, _, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", TestPaths.StepFile("root.crt"),
             "--host", "other.example.com");
 
         Assert.Equal(1, exit);
@@ -61,7 +60,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Expired_leaf_reports_the_dates()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("leaf-bundle.crt"), "--roots", StepVectors.PathOf("root.crt"));
+        var (exit, _, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("leaf-bundle.crt"), "--roots", TestPaths.StepFile("root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal(
@@ -72,13 +71,13 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Roots_may_be_a_comma_list_or_a_directory()
     {
-        File.Copy(StepVectors.PathOf("rsa-root.crt"), Path.Combine(_dir.FullName, "rsa.crt"));
-        File.Copy(StepVectors.PathOf("root.crt"), Path.Combine(_dir.FullName, "ec.crt"));
+        File.Copy(TestPaths.StepFile("rsa-root.crt"), Path.Combine(_dir.FullName, "rsa.crt"));
+        File.Copy(TestPaths.StepFile("root.crt"), Path.Combine(_dir.FullName, "ec.crt"));
 
-        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots",
-            $"{StepVectors.PathOf("rsa-root.crt")},{StepVectors.PathOf("root.crt")}").ExitCode);
-        Assert.Equal(0, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", _dir.FullName).ExitCode);
-        Assert.Equal(1, CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", StepVectors.PathOf("rsa-root.crt")).ExitCode);
+        Assert.Equal(0, IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots",
+            $"{TestPaths.StepFile("rsa-root.crt")},{TestPaths.StepFile("root.crt")}").ExitCode);
+        Assert.Equal(0, IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", _dir.FullName).ExitCode);
+        Assert.Equal(1, IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", TestPaths.StepFile("rsa-root.crt")).ExitCode);
     }
 
     [Fact]
@@ -86,17 +85,17 @@ public sealed class VerifyCommandTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "missing.crt");
 
-        var (exit, stdout, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", missing);
+        var (exit, stdout, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", missing);
 
         Assert.Equal(1, exit);
         Assert.Equal("", stdout);
         Assert.Equal($"error loading --roots: {missing}: no such file or directory\n", stderr);
 
-        var list = $"{StepVectors.PathOf("root.crt")},{missing}";
+        var list = $"{TestPaths.StepFile("root.crt")},{missing}";
         Assert.Equal($"error loading --roots: {missing}: no such file or directory\n",
-            CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", list).Stderr);
+            IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", list).Stderr);
         Assert.Equal($"error loading --roots: {_dir.FullName}: no certificates found in directory\n",
-            CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"), "--roots", _dir.FullName).Stderr);
+            IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"), "--roots", _dir.FullName).Stderr);
     }
 
     [Fact]
@@ -104,7 +103,7 @@ public sealed class VerifyCommandTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "none.crt");
 
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", missing, "--roots", StepVectors.PathOf("root.crt"));
+        var (exit, _, stderr) = IdentityCli.Run(_time, "cert", "verify", missing, "--roots", TestPaths.StepFile("root.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal($"error reading certificate: {missing}: no such file or directory\n", stderr);
@@ -113,7 +112,7 @@ public sealed class VerifyCommandTests : IDisposable
     [Fact]
     public void Without_roots_the_system_store_is_used_and_a_private_root_is_unknown()
     {
-        var (exit, _, stderr) = CertCli.Run(_time, "cert", "verify", StepVectors.PathOf("chain.crt"));
+        var (exit, _, stderr) = IdentityCli.Run(_time, "cert", "verify", TestPaths.StepFile("chain.crt"));
 
         Assert.Equal(1, exit);
         Assert.Equal("failed to verify certificate: x509: certificate signed by unknown authority\n", stderr);

@@ -32,7 +32,7 @@ public sealed class CheckCommandTests : IDisposable
         return path;
     }
 
-    private async Task<(CliRunner.Result Result, List<(string Name, string Status, string Message)> Rows)> CheckJsonAsync(
+    private async Task<(CliResult Result, List<(string Name, string Status, string Message)> Rows)> CheckJsonAsync(
         string anchorsPem, string issuerPem, string keyPem, params string[] extra)
     {
         var args = new[]
@@ -40,7 +40,7 @@ public sealed class CheckCommandTests : IDisposable
             "check", "--anchors", Write("ca-bundle.crt", anchorsPem), "--issuer-cert", Write("issuer.crt", issuerPem),
             "--issuer-key", Write("issuer.key", keyPem), "--output", "json",
         }.Concat(extra).ToArray();
-        var result = await CliRunner.RunAsync(args);
+        var result = await IdentityCli.RunAsync(args);
         return (result, ParseRows(result.Stdout));
     }
 
@@ -95,7 +95,7 @@ public sealed class CheckCommandTests : IDisposable
         var root = Root();
         var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
 
-        var result = await CliRunner.RunAsync("check", "--anchors", Write("a.crt", root.CertificatePem),
+        var result = await IdentityCli.RunAsync("check", "--anchors", Write("a.crt", root.CertificatePem),
             "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
 
         var expectedExpiry = Rfc(Now.AddDays(30));
@@ -130,7 +130,7 @@ public sealed class CheckCommandTests : IDisposable
         var root = Root();
         var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
 
-        var result = await CliRunner.RunAsync("check", "--strict", "--anchors", Write("a.crt", root.CertificatePem),
+        var result = await IdentityCli.RunAsync("check", "--strict", "--anchors", Write("a.crt", root.CertificatePem),
             "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
 
         Assert.EndsWith("\nStatus check results are × (warnings fail with --strict)\n", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
@@ -429,7 +429,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Unreadable_inputs_fail_the_config_check_with_every_problem()
     {
-        var result = await CliRunner.RunAsync("check", "--anchors", Path.Combine(_dir, "missing.crt"),
+        var result = await IdentityCli.RunAsync("check", "--anchors", Path.Combine(_dir, "missing.crt"),
             "--issuer-cert", Write("issuer.crt", "not pem"), "--issuer-key", Write("issuer.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"),
             "-o", "json");
 
@@ -455,7 +455,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, certName), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, keyName), issuer.KeyPem);
 
-        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--scheme", scheme, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
+        var result = await IdentityCli.RunAsync("check", "--issuer-dir", dir, "--scheme", scheme, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
 
         AssertStatuses(ParseRows(result.Stdout), AllOkExcept());
         Assert.Equal(0, result.ExitCode);
@@ -471,7 +471,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
         File.WriteAllText(Path.Combine(dir, "ca.crt"), root.CertificatePem);
 
-        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--scheme", "kubernetes.io/tls", "-o", "json");
+        var result = await IdentityCli.RunAsync("check", "--issuer-dir", dir, "--scheme", "kubernetes.io/tls", "-o", "json");
 
         AssertStatuses(ParseRows(result.Stdout), AllOkExcept());
     }
@@ -485,7 +485,7 @@ public sealed class CheckCommandTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "tls.crt"), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
 
-        var result = await CliRunner.RunAsync("check", "--issuer-dir", dir, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
+        var result = await IdentityCli.RunAsync("check", "--issuer-dir", dir, "--anchors", Write("a.crt", root.CertificatePem), "-o", "json");
 
         var row = Assert.Single(ParseRows(result.Stdout));
         Assert.Contains(Path.Combine(dir, "crt.pem"), row.Message, StringComparison.Ordinal);
@@ -502,7 +502,7 @@ public sealed class CheckCommandTests : IDisposable
     [InlineData("--issuer-dir cannot be combined", "check", "--issuer-dir", "d", "--issuer-key", "k")]
     public async Task Usage_errors_go_to_stderr_with_exit_1(string expected, params string[] args)
     {
-        var result = await CliRunner.RunAsync(args);
+        var result = await IdentityCli.RunAsync(args);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
@@ -512,7 +512,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Unknown_scheme_is_a_parse_error()
     {
-        var result = await CliRunner.RunAsync("check", "--issuer-dir", _dir, "--scheme", "bogus");
+        var result = await IdentityCli.RunAsync("check", "--issuer-dir", _dir, "--scheme", "bogus");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("bogus", result.Stderr, StringComparison.Ordinal);

@@ -1,4 +1,4 @@
-using Identity.Kubernetes.Tests.Cluster;
+using Identity.Kubernetes.Tests;
 using static Identity.Cli.Tests.Check.TestPki;
 
 namespace Identity.Cli.Tests.Check;
@@ -7,17 +7,17 @@ namespace Identity.Cli.Tests.Check;
 public sealed class ClusterCheckTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("identity-cluster-check-").FullName;
-    private KubeApiDouble _west = null!;
-    private KubeApiDouble _east = null!;
+    private FakeKubernetesApi _west = null!;
+    private FakeKubernetesApi _east = null!;
     private string _kubeconfig = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _west = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _east = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _kubeconfig = KubeApiDouble.WriteKubeconfig(
+        _west = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _east = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _kubeconfig = FakeKubernetesApi.WriteKubeconfig(
             Path.Combine(_dir, "kubeconfig"),
-            new Dictionary<string, KubeApiDouble> { ["west"] = _west, ["east"] = _east });
+            new Dictionary<string, FakeKubernetesApi> { ["west"] = _west, ["east"] = _east });
     }
 
     public async ValueTask DisposeAsync()
@@ -27,7 +27,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static void Install(KubeApiDouble api, Cred issuer, string anchorsPem, bool external = false)
+    private static void Install(FakeKubernetesApi api, Cred issuer, string anchorsPem, bool external = false)
     {
         api.SetSecret("linkerd", "linkerd-identity-issuer", external ? "kubernetes.io/tls" : null, external
             ? new Dictionary<string, string> { ["tls.crt"] = issuer.CertificatePem, ["tls.key"] = issuer.KeyPem, ["ca.crt"] = anchorsPem }
@@ -35,8 +35,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         api.SetConfigMap("linkerd", "linkerd-identity-trust-roots", new Dictionary<string, string> { ["ca-bundle.crt"] = anchorsPem.Trim() });
     }
 
-    private Task<CliRunner.Result> CheckAsync(params string[] args) =>
-        CliRunner.RunAsync(new[] { "check", "--kubeconfig", _kubeconfig, "-o", "json" }.Concat(args).ToArray());
+    private Task<CliResult> CheckAsync(params string[] args) =>
+        IdentityCli.RunAsync(new[] { "check", "--kubeconfig", _kubeconfig, "-o", "json" }.Concat(args).ToArray());
 
     [Fact]
     public async Task Single_context_reads_the_secret_and_configmap_and_passes()
@@ -160,17 +160,17 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_compares_three_clusters()
     {
-        await using var north = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var kubeconfig = KubeApiDouble.WriteKubeconfig(
+        await using var north = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var kubeconfig = FakeKubernetesApi.WriteKubeconfig(
             Path.Combine(_dir, "three"),
-            new Dictionary<string, KubeApiDouble> { ["west"] = _west, ["east"] = _east, ["north"] = north });
+            new Dictionary<string, FakeKubernetesApi> { ["west"] = _west, ["east"] = _east, ["north"] = north });
         var shared = Root("root-shared");
         var stray = Root("root-stray");
         Install(_west, Issuer(shared, "identity.west"), shared.CertificatePem);
         Install(_east, Issuer(shared, "identity.east"), shared.CertificatePem);
         Install(north, Issuer(shared, "identity.north"), shared.CertificatePem + stray.CertificatePem);
 
-        var result = await CliRunner.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
+        var result = await IdentityCli.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
 
         var multi = CheckCommandTests.ParseRows(result.Stdout, "linkerd-identity-multicluster");
         Assert.Equal(
@@ -205,7 +205,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Install(_west, Issuer(root), root.CertificatePem);
         Install(_east, Issuer(root), root.CertificatePem);
 
-        var result = await CliRunner.RunAsync("check", "--kubeconfig", _kubeconfig, "--multicluster", "--context", "west", "--context", "east");
+        var result = await IdentityCli.RunAsync("check", "--kubeconfig", _kubeconfig, "--multicluster", "--context", "west", "--context", "east");
 
         Assert.Contains("linkerd-identity (west)\n-----------------------\n√ certificate config is valid", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("linkerd-identity-multicluster\n-----------------------------\n√ clusters share trust anchors", result.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);

@@ -9,23 +9,10 @@ public sealed class StepInteropTests
     // The vectors were made on 2026-11-26; the issuer lives 8760h, the root ten years.
     private static readonly DateTimeOffset At = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static string StepDir()
+    private static async Task<(CliResult Result, List<(string Name, string Status, string Message)> Rows)> CheckAsync(string anchors, string cert, string key)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var step = dir is null ? null : Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "testdata", "step"));
-        Assert.SkipUnless(step is not null && Directory.Exists(step), "step test data not found next to the repository");
-        return step!;
-    }
-
-    private static async Task<(CliRunner.Result Result, List<(string Name, string Status, string Message)> Rows)> CheckAsync(string anchors, string cert, string key)
-    {
-        var dir = StepDir();
-        var result = await CliRunner.RunAsync(At, "check", "--anchors", Path.Combine(dir, anchors), "--issuer-cert", Path.Combine(dir, cert),
+        var dir = TestPaths.StepDirectory;
+        var result = await IdentityCli.RunAsync(At, "check", "--anchors", Path.Combine(dir, anchors), "--issuer-cert", Path.Combine(dir, cert),
             "--issuer-key", Path.Combine(dir, key), "-o", "json");
         return (result, CheckCommandTests.ParseRows(result.Stdout));
     }
@@ -82,12 +69,12 @@ public sealed class StepInteropTests
     [Fact]
     public async Task Anchors_bundle_accepts_step_roots_and_rejects_step_issuer_self_signed_leaf_and_ed25519()
     {
-        var dir = StepDir();
+        var dir = TestPaths.StepDirectory;
 
-        var ok = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "root.crt"), Path.Combine(dir, "rsa-root.crt"), "-o", "pem");
-        var issuer = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "issuer.crt"));
-        var leaf = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "selfsigned.crt"));
-        var ed = await CliRunner.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "ed-root.crt"));
+        var ok = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "root.crt"), Path.Combine(dir, "rsa-root.crt"), "-o", "pem");
+        var issuer = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "issuer.crt"));
+        var leaf = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "selfsigned.crt"));
+        var ed = await IdentityCli.RunAsync(At, "anchors", "bundle", Path.Combine(dir, "ed-root.crt"));
 
         Assert.Equal(0, ok.ExitCode);
         Assert.Equal(2, ok.Stdout.Split("-----BEGIN CERTIFICATE-----").Length - 1);

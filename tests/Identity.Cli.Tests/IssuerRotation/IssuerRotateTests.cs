@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Identity.Cli.Tests.Cert.Support;
 using k8s;
 using k8s.Models;
 
@@ -9,11 +8,11 @@ namespace Identity.Cli.Tests.IssuerRotation;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class IssuerRotateTests : IDisposable
 {
-    private readonly WorkDir _dir = new();
+    private readonly TempDirectory _dir = new("identity-cli-");
 
     public IssuerRotateTests()
     {
-        CertCli.RunOk("cert", "create", "root.linkerd.cluster.local", _dir["root.crt"], _dir["root.key"], "--profile", "root-ca", "--no-password", "--insecure");
+        IdentityCli.RunOk("cert", "create", "root.linkerd.cluster.local", _dir["root.crt"], _dir["root.key"], "--profile", "root-ca", "--no-password", "--insecure");
     }
 
     public void Dispose() => _dir.Dispose();
@@ -23,7 +22,7 @@ public sealed class IssuerRotateTests : IDisposable
     [Fact]
     public void Rotate_prints_a_linkerd_issuer_secret_whose_issuer_chains_to_the_root()
     {
-        var result = CertCli.RunOk("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"]);
+        var result = IdentityCli.RunOk("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"]);
 
         var secret = KubernetesYaml.Deserialize<V1Secret>(result.Stdout);
         Assert.Equal(("v1", "Secret", "Opaque"), (secret.ApiVersion, secret.Kind, secret.Type));
@@ -32,8 +31,8 @@ public sealed class IssuerRotateTests : IDisposable
 
         File.WriteAllText(_dir["issuer.crt"], Decode(secret, "crt.pem"));
         File.WriteAllText(_dir["issuer.key"], Decode(secret, "key.pem"));
-        OpenSslCli.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "issuer.crt");
-        Assert.Contains("ASN1 OID: prime256v1", OpenSslCli.RunOk(_dir.Path, "ec", "-in", "issuer.key", "-noout", "-text"), StringComparison.Ordinal);
+        OpenSsl.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "issuer.crt");
+        Assert.Contains("ASN1 OID: prime256v1", OpenSsl.RunOk(_dir.Path, "ec", "-in", "issuer.key", "-noout", "-text"), StringComparison.Ordinal);
 
         using var issuer = X509Certificate2.CreateFromPem(Decode(secret, "crt.pem"), Decode(secret, "key.pem"));
         Assert.Equal("CN=identity.linkerd.cluster.local", issuer.Subject);
@@ -46,10 +45,10 @@ public sealed class IssuerRotateTests : IDisposable
     [Fact]
     public void Kubernetes_scheme_writes_tls_keys_and_the_anchor_bundle_as_ca_crt()
     {
-        CertCli.RunOk("cert", "create", "new-root", _dir["new-root.crt"], _dir["new-root.key"], "--profile", "root-ca", "--no-password", "--insecure");
+        IdentityCli.RunOk("cert", "create", "new-root", _dir["new-root.crt"], _dir["new-root.key"], "--profile", "root-ca", "--no-password", "--insecure");
         File.WriteAllText(_dir["bundle.crt"], File.ReadAllText(_dir["root.crt"]) + File.ReadAllText(_dir["new-root.crt"]));
 
-        var result = CertCli.RunOk(
+        var result = IdentityCli.RunOk(
             "issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--scheme", "kubernetes.io/tls",
             "--anchors", _dir["bundle.crt"], "-n", "mesh", "--not-after", "48h", "--subject", "issuer.west");
 
@@ -66,7 +65,7 @@ public sealed class IssuerRotateTests : IDisposable
     [Fact]
     public void Crt_and_key_files_are_saved_key_first_with_mode_0600()
     {
-        var result = CertCli.RunOk(
+        var result = IdentityCli.RunOk(
             "issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--crt-file", _dir["west.crt"], "--key-file", _dir["west.key"]);
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_dir["west.key"]));
@@ -74,7 +73,7 @@ public sealed class IssuerRotateTests : IDisposable
         Assert.Equal(File.ReadAllText(_dir["west.crt"]), Decode(secret, "crt.pem"));
         Assert.Equal(File.ReadAllText(_dir["west.key"]), Decode(secret, "key.pem"));
 
-        var again = CertCli.Run("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--crt-file", _dir["west.crt"], "--key-file", _dir["west.key"]);
+        var again = IdentityCli.Run("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--crt-file", _dir["west.crt"], "--key-file", _dir["west.key"]);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already exists", again.Stderr, StringComparison.Ordinal);
         Assert.Equal(string.Empty, again.Stdout);
@@ -95,7 +94,7 @@ public sealed class IssuerRotateTests : IDisposable
     [MemberData(nameof(BadInputs))]
     public void Bad_input_is_refused_with_a_message_and_prints_no_secret(string message, string[] extra)
     {
-        CertCli.RunOk("cert", "create", "other", _dir["other-root.crt"], _dir["other-root.key"], "--profile", "root-ca", "--no-password", "--insecure");
+        IdentityCli.RunOk("cert", "create", "other", _dir["other-root.crt"], _dir["other-root.key"], "--profile", "root-ca", "--no-password", "--insecure");
         var args = new List<string> { "issuer", "rotate", "--ca", _dir["root.crt"] };
         if (!extra.Contains("--ca-key"))
         {
@@ -104,7 +103,7 @@ public sealed class IssuerRotateTests : IDisposable
 
         args.AddRange(extra.Select(a => a.Replace("{dir}", _dir.Path, StringComparison.Ordinal)));
 
-        var result = CertCli.Run([.. args]);
+        var result = IdentityCli.Run([.. args]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
@@ -114,9 +113,9 @@ public sealed class IssuerRotateTests : IDisposable
     [Fact]
     public void A_leaf_as_ca_is_refused()
     {
-        CertCli.RunOk("cert", "create", "leaf.example", _dir["leaf.crt"], _dir["leaf.key"], "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--no-password", "--insecure");
+        IdentityCli.RunOk("cert", "create", "leaf.example", _dir["leaf.crt"], _dir["leaf.key"], "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--no-password", "--insecure");
 
-        var result = CertCli.Run("issuer", "rotate", "--ca", _dir["leaf.crt"], "--ca-key", _dir["leaf.key"]);
+        var result = IdentityCli.Run("issuer", "rotate", "--ca", _dir["leaf.crt"], "--ca-key", _dir["leaf.key"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("not a CA", result.Stderr, StringComparison.Ordinal);

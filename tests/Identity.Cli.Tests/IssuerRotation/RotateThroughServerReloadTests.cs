@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using Identity.Cli.Demo;
-using Identity.Cli.Tests.Cert.Support;
 using Identity.Protocol;
 using Identity.Server;
 using Identity.Server.Hosting;
@@ -28,11 +27,11 @@ public sealed class RotateThroughServerReloadTests : IDisposable
 {
     private const string Web = "web.emojivoto.serviceaccount.identity.linkerd.cluster.local";
 
-    private readonly WorkDir _dir = new();
+    private readonly TempDirectory _dir = new("identity-cli-");
 
     public RotateThroughServerReloadTests()
     {
-        CertCli.RunOk("cert", "create", "root.linkerd.cluster.local", _dir["root.crt"], _dir["root.key"], "--profile", "root-ca", "--no-password", "--insecure");
+        IdentityCli.RunOk("cert", "create", "root.linkerd.cluster.local", _dir["root.crt"], _dir["root.key"], "--profile", "root-ca", "--no-password", "--insecure");
     }
 
     public void Dispose() => _dir.Dispose();
@@ -77,15 +76,15 @@ public sealed class RotateThroughServerReloadTests : IDisposable
         File.WriteAllText(_dir["new-issuer.crt"], Text(rotated, crtName));
         File.WriteAllText(_dir["before.crt"], beforeLeaf.ExportCertificatePem());
         File.WriteAllText(_dir["after.crt"], afterLeaf.ExportCertificatePem());
-        Assert.Contains("after.crt: OK", OpenSslCli.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "new-issuer.crt", "after.crt"), StringComparison.Ordinal);
-        Assert.Contains("before.crt: OK", OpenSslCli.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "old-issuer.crt", "before.crt"), StringComparison.Ordinal);
+        Assert.Contains("after.crt: OK", OpenSsl.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "new-issuer.crt", "after.crt"), StringComparison.Ordinal);
+        Assert.Contains("before.crt: OK", OpenSsl.RunOk(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "old-issuer.crt", "before.crt"), StringComparison.Ordinal);
         // The new leaf really hangs off the new issuer: the old one cannot complete its chain.
-        Assert.NotEqual(0, OpenSslCli.Run(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "old-issuer.crt", "after.crt").ExitCode);
+        Assert.NotEqual(0, OpenSsl.Run(_dir.Path, "verify", "-CAfile", "root.crt", "-untrusted", "old-issuer.crt", "after.crt").ExitCode);
     }
 
     private V1Secret Rotate(string scheme, string subject)
     {
-        var result = CertCli.RunOk("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--scheme", scheme, "--subject", subject);
+        var result = IdentityCli.RunOk("issuer", "rotate", "--ca", _dir["root.crt"], "--ca-key", _dir["root.key"], "--scheme", scheme, "--subject", subject);
         return KubernetesYaml.Deserialize<V1Secret>(result.Stdout);
     }
 

@@ -28,7 +28,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public FakeIdentityServer Server { get; }
 
-    public TempDir Dir { get; } = new();
+    public TempDirectory Dir { get; } = new("identity-client-tests-");
 
     public string TokenFile { get; }
 

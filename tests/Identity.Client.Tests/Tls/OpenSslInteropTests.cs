@@ -19,14 +19,14 @@ public sealed class OpenSslInteropTests
     [Fact]
     public async Task Openssl_s_server_requiring_a_client_cert_accepts_our_client()
     {
-        Assert.SkipUnless(File.Exists(OpenSslProcess.OpenSsl), "openssl CLI not installed");
+        Assert.SkipUnless(File.Exists(OpenSsl.Path), "openssl CLI not installed");
         using var pki = new MeshPki();
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("identity-client-tests-");
         var east = pki.Issue(pki.East, MeshPki.EastIdentity);
         var files = WriteFiles(dir, pki, east, "east");
         var port = FreePort();
 
-        using var server = OpenSslProcess.Start(
+        using var server = OpenSsl.Start(
             "s_server", "-Verify", "1", "-CAfile", files.Root, "-cert", files.Leaf, "-key", files.Key, "-cert_chain", files.Issuer,
             "-tls1_3", "-accept", "127.0.0.1:" + port, "-naccept", "1");
         Assert.True(await server.WaitForOutputAsync("ACCEPT", Bound), "s_server did not start: " + server.Output);
@@ -50,9 +50,9 @@ public sealed class OpenSslInteropTests
     [Fact]
     public async Task Our_server_requiring_client_certs_accepts_openssl_s_client_with_a_mesh_certificate()
     {
-        Assert.SkipUnless(File.Exists(OpenSslProcess.OpenSsl), "openssl CLI not installed");
+        Assert.SkipUnless(File.Exists(OpenSsl.Path), "openssl CLI not installed");
         using var pki = new MeshPki();
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("identity-client-tests-");
         var west = pki.Issue(pki.West, MeshPki.WestIdentity);
         var files = WriteFiles(dir, pki, west, "west");
         var server = pki.Tls(new MutableCredentials(pki.Issue(pki.East, MeshPki.EastIdentity)));
@@ -61,7 +61,7 @@ public sealed class OpenSslInteropTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var serverTask = ServeOnceAsync(listener, server);
 
-        using var client = OpenSslProcess.Start(
+        using var client = OpenSsl.Start(
             "s_client", "-connect", "127.0.0.1:" + port, "-servername", MeshPki.EastIdentity,
             "-cert", files.Leaf, "-key", files.Key, "-cert_chain", files.Issuer, "-CAfile", files.Root,
             "-tls1_3", "-verify_return_error", "-ign_eof");
@@ -79,9 +79,9 @@ public sealed class OpenSslInteropTests
     [Fact]
     public async Task Our_server_requiring_client_certs_refuses_openssl_s_client_without_one()
     {
-        Assert.SkipUnless(File.Exists(OpenSslProcess.OpenSsl), "openssl CLI not installed");
+        Assert.SkipUnless(File.Exists(OpenSsl.Path), "openssl CLI not installed");
         using var pki = new MeshPki();
-        using var dir = new TempDir();
+        using var dir = new TempDirectory("identity-client-tests-");
         var files = WriteFiles(dir, pki, pki.Issue(pki.West, MeshPki.WestIdentity), "west");
         var server = pki.Tls(new MutableCredentials(pki.Issue(pki.East, MeshPki.EastIdentity)));
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -89,7 +89,7 @@ public sealed class OpenSslInteropTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var serverTask = ServeOnceAsync(listener, server);
 
-        using var client = OpenSslProcess.Start(
+        using var client = OpenSsl.Start(
             "s_client", "-connect", "127.0.0.1:" + port, "-servername", MeshPki.EastIdentity,
             "-CAfile", files.Root, "-tls1_3", "-ign_eof");
         client.Process.StandardInput.Close();
@@ -121,7 +121,7 @@ public sealed class OpenSslInteropTests
         }
     }
 
-    private static (string Root, string Issuer, string Leaf, string Key) WriteFiles(TempDir dir, MeshPki pki, WorkloadCredentials creds, string name)
+    private static (string Root, string Issuer, string Leaf, string Key) WriteFiles(TempDirectory dir, MeshPki pki, WorkloadCredentials creds, string name)
     {
         // The key first, owner-only, before anything else is written.
         var key = dir.File(name + "-key.pem");

@@ -10,13 +10,13 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     private const string AnchorsPem = "-----BEGIN CERTIFICATE-----\nanchor\n-----END CERTIFICATE-----";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("identity-cluster-").FullName;
-    private KubeApiDouble _api = null!;
+    private FakeKubernetesApi _api = null!;
     private string _kubeconfig = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _api = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        _kubeconfig = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "config"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
+        _api = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        _kubeconfig = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "config"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
     }
 
     public async ValueTask DisposeAsync()
@@ -27,7 +27,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
 
     private async Task<ClusterIdentityMaterial> ReadAsync(string? scheme = null, string ns = "linkerd")
     {
-        using var client = KubeconfigClientFactory.Create(_kubeconfig, "west");
+        using var client = KubernetesClientFactory.CreateForContext(_kubeconfig, "west");
         return await new ClusterIdentityReader(client, "west").ReadAsync(ns, scheme, TestContext.Current.CancellationToken);
     }
 
@@ -113,7 +113,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public void Unknown_context_is_a_clear_error()
     {
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(_kubeconfig, "east"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(_kubeconfig, "east"));
 
         Assert.StartsWith("context 'east' does not exist in kubeconfig", ex.Message, StringComparison.Ordinal);
     }
@@ -121,9 +121,9 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Wrong_token_is_reported_as_unauthorized()
     {
-        var other = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "other"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
-        File.WriteAllText(other, File.ReadAllText(other).Replace(_api.Token, "not-the-token", StringComparison.Ordinal));
-        using var client = KubeconfigClientFactory.Create(other, "west");
+        var other = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "other"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
+        File.WriteAllText(other, File.ReadAllText(other).Replace(FakeKubernetesApi.BearerToken, "not-the-token", StringComparison.Ordinal));
+        using var client = KubernetesClientFactory.CreateForContext(other, "west");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "west").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -134,12 +134,12 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Server_certificate_not_signed_by_the_kubeconfig_ca_is_refused()
     {
-        await using var other = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "wrong-ca"), new Dictionary<string, KubeApiDouble> { ["west"] = _api });
-        var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.Certificate.ExportCertificatePem()));
-        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.Certificate.ExportCertificatePem()));
+        await using var other = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var path = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "wrong-ca"), new Dictionary<string, FakeKubernetesApi> { ["west"] = _api });
+        var ownCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(_api.CaCertificate.ExportCertificatePem()));
+        var otherCa = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(other.CaCertificate.ExportCertificatePem()));
         File.WriteAllText(path, File.ReadAllText(path).Replace(ownCa, otherCa, StringComparison.Ordinal));
-        using var client = KubeconfigClientFactory.Create(path, "west");
+        using var client = KubernetesClientFactory.CreateForContext(path, "west");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "west").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -151,10 +151,10 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public async Task Stopped_api_server_is_a_clear_read_error()
     {
-        var stopped = await KubeApiDouble.StartAsync(TestContext.Current.CancellationToken);
-        var path = KubeApiDouble.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, KubeApiDouble> { ["gone"] = stopped });
+        var stopped = await FakeKubernetesApi.StartAsync(TestContext.Current.CancellationToken);
+        var path = FakeKubernetesApi.WriteKubeconfig(Path.Combine(_dir, "stopped"), new Dictionary<string, FakeKubernetesApi> { ["gone"] = stopped });
         await stopped.DisposeAsync();
-        using var client = KubeconfigClientFactory.Create(path, "gone");
+        using var client = KubernetesClientFactory.CreateForContext(path, "gone");
 
         var ex = await Assert.ThrowsAsync<ClusterReadException>(
             () => new ClusterIdentityReader(client, "gone").ReadAsync("linkerd", null, TestContext.Current.CancellationToken));
@@ -165,7 +165,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
     [Fact]
     public void Missing_kubeconfig_file_is_a_clear_error()
     {
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(Path.Combine(_dir, "nope"), "west"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(Path.Combine(_dir, "nope"), "west"));
 
         Assert.Equal($"kubeconfig file '{Path.Combine(_dir, "nope")}' does not exist", ex.Message);
     }
@@ -176,7 +176,7 @@ public sealed class ClusterIdentityReaderTests : IAsyncLifetime
         var path = Path.Combine(_dir, "broken");
         File.WriteAllText(path, "clusters: [\n  - name: x\n    cluster: {server: \n");
 
-        var ex = Assert.Throws<ClusterReadException>(() => KubeconfigClientFactory.Create(path, "west"));
+        var ex = Assert.Throws<ClusterReadException>(() => KubernetesClientFactory.CreateForContext(path, "west"));
 
         Assert.StartsWith("kubeconfig is not valid YAML", ex.Message, StringComparison.Ordinal);
     }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Identity.Pki.Certificates;
 using Identity.Pki.Keys;
-using Identity.Pki.Tests.Support;
 
 namespace Identity.Pki.Tests.Certificates;
 
@@ -12,11 +11,11 @@ public sealed class IssuerValidationTests
     [Fact]
     public void Step_root_and_issuer_may_issue_while_valid()
     {
-        var root = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("root.crt"));
-        using var rootKey = PrivateKeyPem.Read(StepTestData.Bytes("root.key"), "root.key", null);
+        var root = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("root.crt"));
+        using var rootKey = PrivateKeyPem.Read(File.ReadAllBytes(TestPaths.StepFile("root.key")), "root.key", null);
         IssuerValidation.EnsureCanIssue(root, rootKey, StepProfile.IntermediateCa, StepTime, "root.crt", "root.key");
-        var issuer = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("issuer.crt"));
-        using var issuerKey = PrivateKeyPem.Read(StepTestData.Bytes("issuer.key"), "issuer.key", null);
+        var issuer = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("issuer.crt"));
+        using var issuerKey = PrivateKeyPem.Read(File.ReadAllBytes(TestPaths.StepFile("issuer.key")), "issuer.key", null);
         IssuerValidation.EnsureCanIssue(issuer, issuerKey, StepProfile.Leaf, StepTime, "issuer.crt", "issuer.key");
 
         Assert.Equal("issuer.crt has pathlen 0 and cannot issue an intermediate CA",
@@ -32,8 +31,8 @@ public sealed class IssuerValidationTests
     [Fact]
     public void A_leaf_cannot_issue()
     {
-        var leaf = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("leaf.crt"));
-        using var key = PrivateKeyPem.Read(StepTestData.Bytes("leaf.key"), "leaf.key", null);
+        var leaf = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("leaf.crt"));
+        using var key = PrivateKeyPem.Read(File.ReadAllBytes(TestPaths.StepFile("leaf.key")), "leaf.key", null);
         Assert.Equal("leaf.crt is not a CA certificate (it has no basicConstraints CA:TRUE)",
             Assert.Throws<PkiException>(() => IssuerValidation.EnsureCanIssue(leaf, key, StepProfile.Leaf, StepTime, "leaf.crt", "leaf.key")).Message);
     }

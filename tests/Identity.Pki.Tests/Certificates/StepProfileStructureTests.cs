@@ -24,10 +24,10 @@ public sealed class StepProfileStructureTests
     [MemberData(nameof(StepFiles))]
     public void Our_certificate_has_the_same_structure_as_steps(string file)
     {
-        var step = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf(file));
+        var step = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile(file));
         using var ours = Build(file);
         Assert.Equal(CertShape.Of(step), CertShape.Of(ours.Certificate));
-        AssertKeyIdentifiers(step, IssuerOf(file) is { } i ? X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf(i)) : null);
+        AssertKeyIdentifiers(step, IssuerOf(file) is { } i ? X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile(i)) : null);
         AssertKeyIdentifiers(ours.Certificate, ours.Issuer);
         Assert.InRange(ours.Certificate.SerialNumberBytes.Length, 1, 17);
         Assert.Equal(step.SubjectName.Name, ours.Certificate.SubjectName.Name);
@@ -40,7 +40,7 @@ public sealed class StepProfileStructureTests
     {
         // The vectors come from step v0.23.2, which decided Key Encipherment from the CA key (EC here);
         // HEAD (our target, step-compat §11) decides from the leaf key (RSA): that is the only difference.
-        var step = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf(file));
+        var step = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile(file));
         using var ours = Build(file);
         var stepShape = CertShape.Of(step);
         var ourShape = CertShape.Of(ours.Certificate);
@@ -52,9 +52,9 @@ public sealed class StepProfileStructureTests
     [Fact]
     public void Key_usage_basic_constraints_and_eku_bytes_match_the_spec()
     {
-        var root = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("root.crt")));
-        var issuer = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("issuer.crt")));
-        var leaf = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("leaf.crt")));
+        var root = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("root.crt")));
+        var issuer = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("issuer.crt")));
+        var leaf = CertShape.Of(X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("leaf.crt")));
         using var ourRoot = Build("root.crt");
         using var ourLeaf = Build("leaf.crt");
         Assert.Equal("03020106", CertShape.Of(ourRoot.Certificate).KeyUsage);
@@ -71,7 +71,7 @@ public sealed class StepProfileStructureTests
     [Fact]
     public void Sans_are_encoded_dns_email_ip_uri_like_step()
     {
-        var step = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf("sans.crt"));
+        var step = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("sans.crt"));
         using var ours = Build("sans.crt");
         Assert.Equal(step.Extensions["2.5.29.17"]!.RawData, ours.Certificate.Extensions["2.5.29.17"]!.RawData);
     }

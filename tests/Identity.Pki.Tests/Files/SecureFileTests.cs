@@ -1,5 +1,4 @@
 using Identity.Pki.Files;
-using Identity.Pki.Tests.Support;
 
 namespace Identity.Pki.Tests.Files;
 
@@ -8,7 +7,7 @@ public sealed class SecureFileTests
     [Fact]
     public void New_file_is_owner_only_and_leaves_no_temp_file()
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         SecureFile.WriteText(tmp.File("a.key"), "secret", overwrite: false);
         Assert.Equal("secret", File.ReadAllText(tmp.File("a.key")));
         if (!OperatingSystem.IsWindows())
@@ -22,7 +21,7 @@ public sealed class SecureFileTests
     [Fact]
     public void Existing_file_is_kept_without_overwrite_and_replaced_with_it()
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("a.crt"), "old");
         var e = Assert.Throws<PkiException>(() => SecureFile.WriteText(tmp.File("a.crt"), "new", overwrite: false));
         Assert.Contains("already exists: use --force to overwrite it", e.Message, StringComparison.Ordinal);
@@ -35,7 +34,7 @@ public sealed class SecureFileTests
     [Fact]
     public void Missing_directory_is_a_clear_error()
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         var e = Assert.Throws<PkiException>(() => SecureFile.WriteText(tmp.File("nope/a.crt"), "x", overwrite: false));
         Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
     }
@@ -43,7 +42,7 @@ public sealed class SecureFileTests
     [Fact]
     public void Password_files_are_trimmed_at_the_end_only()
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("p"), "  pass word \r\n\t\n");
         Assert.Equal("  pass word", InputFiles.ReadPassword(tmp.File("p")));
         File.WriteAllText(tmp.File("empty"), "\n");

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Identity.Pki.Inspection;
-using Identity.Pki.Tests.Verification;
 using Identity.Pki.Verification;
 
 namespace Identity.Pki.Tests.Inspection;
@@ -8,12 +7,12 @@ namespace Identity.Pki.Tests.Inspection;
 public sealed class CertificateTextTests
 {
     private static System.Security.Cryptography.X509Certificates.X509Certificate2 Load(string file) =>
-        CertificateFile.ReadCertificates(TestData.Step(file))[0];
+        CertificateFile.ReadCertificates(TestPaths.StepFile(file))[0];
 
     [Fact]
     public void Text_of_step_leaf_equals_step_inspect_output()
     {
-        var expected = File.ReadAllText(TestData.Step("inspect-leaf.txt"));
+        var expected = File.ReadAllText(TestPaths.StepFile("inspect-leaf.txt"));
 
         Assert.Equal(expected.Split('\n'), CertificateText.Format(Load("leaf.crt")).Split('\n'));
     }
@@ -21,7 +20,7 @@ public sealed class CertificateTextTests
     [Fact]
     public void Short_of_step_root_equals_step_inspect_short_output()
     {
-        Assert.Equal(File.ReadAllText(TestData.Step("inspect-root-short.txt")), CertificateText.FormatShort(Load("root.crt")));
+        Assert.Equal(File.ReadAllText(TestPaths.StepFile("inspect-root-short.txt")), CertificateText.FormatShort(Load("root.crt")));
     }
 
     [Theory]
@@ -91,7 +90,7 @@ public sealed class CertificateTextTests
     [Fact]
     public void Csr_text_and_short()
     {
-        var der = CertificateFile.Read(TestData.Step("req.csr")).CertificateRequests[0];
+        var der = CertificateFile.Read(TestPaths.StepFile("req.csr")).CertificateRequests[0];
 
         var text = CertificateText.FormatRequest(der);
         Assert.StartsWith("Certificate Request:\n    Data:\n        Version: 0 (0x0)\n        Subject: CN=csr.example.com\n", text, StringComparison.Ordinal);
@@ -106,7 +105,7 @@ public sealed class CertificateTextTests
     [Fact]
     public void Json_of_step_issuer_equals_step_output_byte_for_byte()
     {
-        var expected = File.ReadAllText(TestData.Step("inspect-issuer.json"));
+        var expected = File.ReadAllText(TestPaths.StepFile("inspect-issuer.json"));
 
         var json = CertificateJson.Format([Load("issuer.crt")], asArray: false);
 
@@ -122,14 +121,14 @@ public sealed class CertificateTextTests
         Assert.Equal(96, root["extensions"]!["key_usage"]!["value"]!.GetValue<int>());
         Assert.Null(root["extensions"]!["authority_key_id"]);
 
-        var bundle = CertificateFile.ReadCertificates(TestData.Step("leaf-bundle.crt"));
+        var bundle = CertificateFile.ReadCertificates(TestPaths.StepFile("leaf-bundle.crt"));
         var array = JsonNode.Parse(CertificateJson.Format(bundle, asArray: true))!.AsArray();
         Assert.Equal(2, array.Count);
         Assert.Equal(1, array[0]!["extensions"]!["key_usage"]!["value"]!.GetValue<int>());
         Assert.True(array[0]!["extensions"]!["extended_key_usage"]!["server_auth"]!.GetValue<bool>());
         Assert.Equal("5427a9b247938a0e2b92a612857ee8b1d8343b3e93db319dba3f0905901ac253", array[0]!["fingerprint_sha256"]!.GetValue<string>());
         Assert.Equal(
-            File.ReadAllText(TestData.Step("inspect-issuer.json")),
+            File.ReadAllText(TestPaths.StepFile("inspect-issuer.json")),
             array[1]!.ToJsonString(new System.Text.Json.JsonSerializerOptions
             {
                 WriteIndented = true,

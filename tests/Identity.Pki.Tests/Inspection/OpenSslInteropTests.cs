@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Identity.Pki.Inspection;
 using Identity.Pki.Verification;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Tests.Inspection;
 
@@ -12,7 +12,6 @@ namespace Identity.Pki.Tests.Inspection;
 /// </summary>
 public sealed class OpenSslInteropTests : IDisposable
 {
-    private const string OpenSsl = "/usr/bin/openssl";
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("identity-inspect-openssl-");
 
     public void Dispose() => _dir.Delete(recursive: true);
@@ -20,7 +19,7 @@ public sealed class OpenSslInteropTests : IDisposable
     [Fact]
     public void Openssl_certificate_with_many_extensions_is_printed_like_certinfo()
     {
-        Assert.SkipUnless(File.Exists(OpenSsl), "openssl CLI not installed");
+        Assert.SkipUnless(File.Exists(OpenSsl.Path), "openssl CLI not installed");
         var config = Path.Combine(_dir.FullName, "openssl.cnf");
         File.WriteAllText(config, """
             [req]
@@ -37,7 +36,7 @@ public sealed class OpenSslInteropTests : IDisposable
             nsComment = hello world
             """);
         var pem = Path.Combine(_dir.FullName, "multi.pem");
-        Run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
+        OpenSsl.RunOk(_dir.FullName, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
             "-keyout", Path.Combine(_dir.FullName, "multi.key"), "-subj", "/C=US/O=Example Org/OU=Unit/CN=multi.example.com",
             "-days", "30", "-set_serial", "0x00ff01", "-extensions", "v3", "-config", config, "-out", pem);
         var certificate = CertificateFile.ReadCertificates(pem)[0];
@@ -64,30 +63,14 @@ public sealed class OpenSslInteropTests : IDisposable
         Assert.Contains("            Netscape Comment:\n                hello world\n", text, StringComparison.Ordinal);
 
         // The values agree with openssl's own view of the certificate.
-        var ski = Run("x509", "-in", pem, "-noout", "-ext", "subjectKeyIdentifier").Split('\n')[1].Trim();
+        var ski = OpenSsl.RunOk(_dir.FullName, "x509", "-in", pem, "-noout", "-ext", "subjectKeyIdentifier").Split('\n')[1].Trim();
         Assert.Contains("            X509v3 Subject Key Identifier:\n                " + ski + "\n", text, StringComparison.Ordinal);
-        var fingerprint = Run("x509", "-in", pem, "-noout", "-fingerprint", "-sha256").Trim().Split('=')[1].Replace(":", "", StringComparison.Ordinal);
+        var fingerprint = OpenSsl.RunOk(_dir.FullName, "x509", "-in", pem, "-noout", "-fingerprint", "-sha256").Trim().Split('=')[1].Replace(":", "", StringComparison.Ordinal);
         Assert.Equal(fingerprint, Convert.ToHexString(SHA256.HashData(certificate.RawData)));
 
         var shortText = CertificateText.FormatShort(certificate);
         Assert.Equal(
-            $"X.509v3 TLS Certificate (ECDSA P-384) [Serial: 65281]\n  Subject:     multi.example.com\n               x.example.com\n               *.y.example.com\n               192.0.2.7\n  Issuer:      multi.example.com\n  Valid from:  {CertificateText.Rfc3339(certificate.NotBefore.ToUniversalTime())}\n          to:  {CertificateText.Rfc3339(certificate.NotAfter.ToUniversalTime())}\n",
+            $"X.509v3 TLS Certificate (ECDSA P-384) [Serial: 65281]\n  Subject:     multi.example.com\n               x.example.com\n               *.y.example.com\n               192.0.2.7\n  Issuer:      multi.example.com\n  Valid from:  {GoTime.Rfc3339(certificate.NotBefore.ToUniversalTime())}\n          to:  {GoTime.Rfc3339(certificate.NotAfter.ToUniversalTime())}\n",
             shortText);
-    }
-
-    private string Run(params string[] args)
-    {
-        var start = new ProcessStartInfo(OpenSsl) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.FullName };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"openssl {string.Join(' ', args)} failed: {stderr.Result}");
-        return stdout;
     }
 }

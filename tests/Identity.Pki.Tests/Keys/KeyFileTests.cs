@@ -2,7 +2,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Pki.Certificates;
 using Identity.Pki.Keys;
-using Identity.Pki.Tests.Support;
 
 namespace Identity.Pki.Tests.Keys;
 
@@ -21,10 +20,10 @@ public sealed class KeyFileTests
     [MemberData(nameof(StepKeys))]
     public void Every_step_key_loads_and_matches_its_certificate(string name, bool encrypted)
     {
-        var data = StepTestData.Bytes(name + ".key");
+        var data = File.ReadAllBytes(TestPaths.StepFile(name + ".key"));
         Assert.Equal(encrypted, PrivateKeyPem.IsEncrypted(data, name + ".key"));
-        using var key = PrivateKeyPem.Read(data, name + ".key", encrypted ? StepTestData.Password : null);
-        var cert = X509CertificateLoader.LoadCertificateFromFile(StepTestData.PathOf(name + ".crt"));
+        using var key = PrivateKeyPem.Read(data, name + ".key", encrypted ? File.ReadAllText(TestPaths.StepFile("password.txt")).TrimEnd() : null);
+        var cert = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile(name + ".crt"));
         Assert.True(key.Matches(cert));
         using var other = PrivateKey.Generate(KeySpec.Default);
         Assert.False(other.Matches(cert));
@@ -33,8 +32,8 @@ public sealed class KeyFileTests
     [Fact]
     public void The_csr_key_matches_the_csr()
     {
-        using var key = PrivateKeyPem.Read(StepTestData.Bytes("req.key"), "req.key", null);
-        var csr = SigningRequests.Read(StepTestData.Bytes("req.csr"), "req.csr");
+        using var key = PrivateKeyPem.Read(File.ReadAllBytes(TestPaths.StepFile("req.key")), "req.key", null);
+        var csr = SigningRequests.Read(File.ReadAllBytes(TestPaths.StepFile("req.csr")), "req.csr");
         Assert.True(key.Matches(csr.SubjectPublicKeyInfo));
         Assert.Equal("csr.example.com", csr.CommonName);
         Assert.Equal(["csr.example.com"], csr.Sans.DnsNames);
@@ -47,7 +46,7 @@ public sealed class KeyFileTests
     [InlineData("enc-rsa")]
     public void Wrong_or_missing_password_is_a_clear_error(string name)
     {
-        var data = StepTestData.Bytes(name + ".key");
+        var data = File.ReadAllBytes(TestPaths.StepFile(name + ".key"));
         var wrong = Assert.Throws<PkiException>(() => PrivateKeyPem.Read(data, name + ".key", "not the password"));
         Assert.Equal($"error decrypting {name}.key: incorrect password", wrong.Message);
         var missing = Assert.Throws<PkiException>(() => PrivateKeyPem.Read(data, name + ".key", null));
@@ -63,7 +62,7 @@ public sealed class KeyFileTests
         var unsupported = Assert.Throws<PkiException>(() =>
             PrivateKeyPem.Read(Encoding.ASCII.GetBytes("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"), "k", null));
         Assert.Contains("unsupported PEM block type 'OPENSSH PRIVATE KEY'", unsupported.Message, StringComparison.Ordinal);
-        var cert = Assert.Throws<PkiException>(() => PrivateKeyPem.Read(StepTestData.Bytes("root.crt"), "root.crt", null));
+        var cert = Assert.Throws<PkiException>(() => PrivateKeyPem.Read(File.ReadAllBytes(TestPaths.StepFile("root.crt")), "root.crt", null));
         Assert.Contains("unsupported PEM block type 'CERTIFICATE'", cert.Message, StringComparison.Ordinal);
         var noPem = Assert.Throws<PkiException>(() => PrivateKeyPem.Read(Encoding.ASCII.GetBytes("hello"), "k", null));
         Assert.Contains("not a PEM file", noPem.Message, StringComparison.Ordinal);
@@ -76,8 +75,8 @@ public sealed class KeyFileTests
         var pem = PrivateKeyPem.Write(key, null);
         Assert.StartsWith("-----BEGIN EC PRIVATE KEY-----\n", pem, StringComparison.Ordinal);
         Assert.Equal(227, Encoding.ASCII.GetByteCount(pem));
-        Assert.Equal(StepTestData.Bytes("root.key").Length, Encoding.ASCII.GetByteCount(pem));
-        using var tmp = new TempDir();
+        Assert.Equal(File.ReadAllBytes(TestPaths.StepFile("root.key")).Length, Encoding.ASCII.GetByteCount(pem));
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("k.pem"), pem);
         var text = OpenSsl.RunOk(tmp.Path, "ec", "-in", "k.pem", "-noout", "-text");
         Assert.Contains("ASN1 OID: prime256v1", text, StringComparison.Ordinal);
@@ -106,7 +105,7 @@ public sealed class KeyFileTests
         Assert.Equal(description, key.Description);
         const string password = "s3cret pass";
         var pem = PrivateKeyPem.Write(key, encrypted ? password : null);
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("key.pem"), pem);
         File.WriteAllText(tmp.File("pass.txt"), password + "\n");
         var expectedLabel = (spec.Kind, encrypted) switch
@@ -164,7 +163,7 @@ public sealed class KeyFileTests
     [MemberData(nameof(OpensslKeys))]
     public void Keys_made_by_openssl_load(string name, string[] args)
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("pass.txt"), "pw-" + name + "\n");
         OpenSsl.RunOk(tmp.Path, args);
         var data = File.ReadAllBytes(tmp.File("key.pem"));
@@ -182,7 +181,7 @@ public sealed class KeyFileTests
     [InlineData("openssl rsa -aes256 -traditional", new[] { "rsa", "-in", "rsa.pem", "-aes256", "-traditional", "-passout", "file:pass.txt", "-out", "key.pem" })]
     public void Converted_openssl_keys_load(string what, string[] args)
     {
-        using var tmp = new TempDir();
+        using var tmp = new TempDirectory("identity-pki-");
         File.WriteAllText(tmp.File("pass.txt"), "pass phrase\n");
         OpenSsl.RunOk(tmp.Path, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "plain.pem");
         OpenSsl.RunOk(tmp.Path, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem");

@@ -13,10 +13,10 @@ public sealed class AnchorTests
     [Fact]
     public void An_intermediate_used_as_the_only_anchor_is_trusted()
     {
-        var leaf = CertificateFile.ReadCertificates(TestData.Step("leaf-long.crt"))[0];
-        var anchors = TrustBundle.Load(TestData.Step("issuer.crt"));
+        var leaf = CertificateFile.ReadCertificates(TestPaths.StepFile("leaf-long.crt"))[0];
+        var anchors = TrustBundle.Load(TestPaths.StepFile("issuer.crt"));
 
-        var result = ChainVerifier.Verify(leaf, null, anchors, TestData.Made.AddDays(1));
+        var result = ChainVerifier.Verify(leaf, null, anchors, TestPaths.StepMade.AddDays(1));
 
         Assert.True(result.IsValid, $"{result.Status}: {result.Error}");
         Assert.Equal(2, result.Chain.Count);

@@ -22,8 +22,8 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Reads_every_certificate_of_a_step_bundle_in_order()
     {
-        var bundle = CertificateFile.ReadCertificates(TestData.Step("leaf-bundle.crt"));
-        var issuer = CertificateFile.ReadCertificates(TestData.Step("issuer.crt"));
+        var bundle = CertificateFile.ReadCertificates(TestPaths.StepFile("leaf-bundle.crt"));
+        var issuer = CertificateFile.ReadCertificates(TestPaths.StepFile("issuer.crt"));
 
         Assert.Equal(2, bundle.Count);
         Assert.Equal("CN=web.test.serviceaccount.identity.linkerd.cluster.local", bundle[0].Subject);
@@ -33,8 +33,8 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Tolerates_text_before_between_and_after_blocks_and_trailing_blank_lines()
     {
-        var root = File.ReadAllText(TestData.Step("root.crt"));
-        var issuer = File.ReadAllText(TestData.Step("issuer.crt"));
+        var root = File.ReadAllText(TestPaths.StepFile("root.crt"));
+        var issuer = File.ReadAllText(TestPaths.StepFile("issuer.crt"));
         var path = Write("messy.pem", $"Subject: root\r\n{root}\n\nissuer follows:\n{issuer}\n\n\n   \n");
 
         var certificates = CertificateFile.ReadCertificates(path);
@@ -46,7 +46,7 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Reads_crlf_line_endings()
     {
-        var chain = File.ReadAllText(TestData.Step("chain.crt")).ReplaceLineEndings("\r\n");
+        var chain = File.ReadAllText(TestPaths.StepFile("chain.crt")).ReplaceLineEndings("\r\n");
 
         var certificates = CertificateFile.ReadCertificates(Write("crlf.pem", chain));
 
@@ -56,7 +56,7 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Reads_der()
     {
-        var pem = CertificateFile.ReadCertificates(TestData.Step("root.crt"))[0];
+        var pem = CertificateFile.ReadCertificates(TestPaths.StepFile("root.crt"))[0];
         var path = Write("root.der", pem.RawData);
 
         var contents = CertificateFile.Read(path);
@@ -68,7 +68,7 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Reads_csr_pem_and_der()
     {
-        var contents = CertificateFile.Read(TestData.Step("req.csr"));
+        var contents = CertificateFile.Read(TestPaths.StepFile("req.csr"));
         var der = Assert.Single(contents.CertificateRequests);
         Assert.Empty(contents.Certificates);
 
@@ -76,16 +76,16 @@ public sealed class CertificateFileTests : IDisposable
         Assert.Equal(CertificateFileFormat.Der, derContents.Format);
         Assert.Single(derContents.CertificateRequests);
 
-        var ex = Assert.Throws<CertificateFileException>(() => CertificateFile.ReadCertificates(TestData.Step("req.csr")));
-        Assert.Equal($"{TestData.Step("req.csr")}: contains a certificate request, not a certificate", ex.Message);
+        var ex = Assert.Throws<CertificateFileException>(() => CertificateFile.ReadCertificates(TestPaths.StepFile("req.csr")));
+        Assert.Equal($"{TestPaths.StepFile("req.csr")}: contains a certificate request, not a certificate", ex.Message);
     }
 
     [Fact]
     public void Non_certificate_blocks_are_skipped_not_a_silent_stop()
     {
-        var key = File.ReadAllText(TestData.Step("leaf.key"));
-        var leaf = File.ReadAllText(TestData.Step("leaf.crt"));
-        var issuer = File.ReadAllText(TestData.Step("issuer.crt"));
+        var key = File.ReadAllText(TestPaths.StepFile("leaf.key"));
+        var leaf = File.ReadAllText(TestPaths.StepFile("leaf.crt"));
+        var issuer = File.ReadAllText(TestPaths.StepFile("issuer.crt"));
         var contents = CertificateFile.Read(Write("combined.pem", leaf + key + issuer));
 
         Assert.Equal(2, contents.Certificates.Count);
@@ -107,10 +107,10 @@ public sealed class CertificateFileTests : IDisposable
     [MemberData(nameof(BadFiles))]
     public void Bad_files_give_precise_errors(string name, string content, string expected)
     {
-        var root = File.ReadAllText(TestData.Step("root.crt"));
+        var root = File.ReadAllText(TestPaths.StepFile("root.crt"));
         content = content switch
         {
-            "KEY" => File.ReadAllText(TestData.Step("leaf.key")),
+            "KEY" => File.ReadAllText(TestPaths.StepFile("leaf.key")),
             "TRUNCATED" => root + root[..(root.Length / 2)],
             _ => content,
         };
@@ -134,7 +134,7 @@ public sealed class CertificateFileTests : IDisposable
     [Fact]
     public void Der_with_trailing_bytes_is_rejected()
     {
-        var der = X509CertificateLoader.LoadCertificateFromFile(TestData.Step("root.crt")).RawData;
+        var der = X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("root.crt")).RawData;
         var path = Write("trailing.der", [.. der, 0, 0]);
 
         var ex = Assert.Throws<CertificateFileException>(() => CertificateFile.Read(path));

@@ -5,14 +5,14 @@ namespace Identity.Pki.Tests.Verification;
 
 public sealed class ChainVerifierTests
 {
-    private static readonly DateTimeOffset AfterMade = TestData.Made.AddDays(5);
+    private static readonly DateTimeOffset AfterMade = TestPaths.StepMade.AddDays(5);
     private static readonly DateTimeOffset During = TestCertificates.Start.AddHours(1);
 
     [Fact]
     public void Step_chain_verifies_against_step_root_until_the_issuer_expires()
     {
-        var chain = CertificateFile.ReadCertificates(TestData.Step("chain.crt"));
-        var roots = TrustBundle.Load(TestData.Step("root.crt"));
+        var chain = CertificateFile.ReadCertificates(TestPaths.StepFile("chain.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("root.crt"));
 
         var result = ChainVerifier.Verify(chain[0], chain.Skip(1), roots, AfterMade);
 
@@ -22,7 +22,7 @@ public sealed class ChainVerifierTests
         Assert.Same(chain[0], result.Chain[0]);
         Assert.Same(roots.Certificates[0], result.Chain[2]);
 
-        var afterIssuer = ChainVerifier.Verify(chain[0], chain.Skip(1), roots, TestData.Made.AddYears(1).AddDays(1));
+        var afterIssuer = ChainVerifier.Verify(chain[0], chain.Skip(1), roots, TestPaths.StepMade.AddYears(1).AddDays(1));
         Assert.Equal(ChainVerificationStatus.Expired, afterIssuer.Status);
         Assert.Equal(
             "x509: certificate has expired or is not yet valid: current time 2027-11-27T11:21:55Z is after 2027-11-26T11:21:55Z",
@@ -33,26 +33,26 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Step_chain_against_foreign_root_is_unknown_authority_worded_like_step()
     {
-        var chain = CertificateFile.ReadCertificates(TestData.Step("chain.crt"));
-        var roots = TrustBundle.Load(TestData.Step("rsa-root.crt"));
+        var chain = CertificateFile.ReadCertificates(TestPaths.StepFile("chain.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("rsa-root.crt"));
 
         var result = ChainVerifier.Verify(chain[0], chain.Skip(1), roots, AfterMade);
 
         Assert.Equal(ChainVerificationStatus.UnknownAuthority, result.Status);
-        var expected = File.ReadAllText(TestData.Step("verify-fail.txt")).Split('\n')[0];
+        var expected = File.ReadAllText(TestPaths.StepFile("verify-fail.txt")).Split('\n')[0];
         Assert.Equal(expected, "failed to verify certificate: " + result.Error);
     }
 
     [Fact]
     public void Step_chain_with_wrong_host_is_worded_like_step()
     {
-        var chain = CertificateFile.ReadCertificates(TestData.Step("chain.crt"));
-        var roots = TrustBundle.Load(TestData.Step("root.crt"));
+        var chain = CertificateFile.ReadCertificates(TestPaths.StepFile("chain.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("root.crt"));
 
         var result = ChainVerifier.Verify(chain[0], chain.Skip(1), roots, AfterMade, "other.example.com");
 
         Assert.Equal(ChainVerificationStatus.HostMismatch, result.Status);
-        var expected = File.ReadAllText(TestData.Step("verify-host-fail.txt")).Split('\n')[0];
+        var expected = File.ReadAllText(TestPaths.StepFile("verify-host-fail.txt")).Split('\n')[0];
         Assert.Equal(expected, "failed to verify certificate: " + result.Error);
         Assert.True(ChainVerifier.Verify(
             chain[0], chain.Skip(1), roots, AfterMade, "WEB.test.serviceaccount.identity.linkerd.cluster.local.").IsValid);
@@ -61,17 +61,17 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Step_leaf_expires_a_day_after_it_was_made()
     {
-        var leaf = CertificateFile.ReadCertificates(TestData.Step("leaf.crt"))[0];
-        var issuer = CertificateFile.ReadCertificates(TestData.Step("issuer.crt"));
-        var roots = TrustBundle.Load(TestData.Step("root.crt"));
+        var leaf = CertificateFile.ReadCertificates(TestPaths.StepFile("leaf.crt"))[0];
+        var issuer = CertificateFile.ReadCertificates(TestPaths.StepFile("issuer.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("root.crt"));
 
-        Assert.True(ChainVerifier.Verify(leaf, issuer, roots, TestData.Made.AddHours(1)).IsValid);
-        var expired = ChainVerifier.Verify(leaf, issuer, roots, TestData.Made.AddDays(2));
+        Assert.True(ChainVerifier.Verify(leaf, issuer, roots, TestPaths.StepMade.AddHours(1)).IsValid);
+        var expired = ChainVerifier.Verify(leaf, issuer, roots, TestPaths.StepMade.AddDays(2));
         Assert.Equal(ChainVerificationStatus.Expired, expired.Status);
         Assert.Equal(
             "x509: certificate has expired or is not yet valid: current time 2026-11-28T11:21:55Z is after 2026-11-27T11:21:55Z",
             expired.Error);
-        var early = ChainVerifier.Verify(leaf, issuer, roots, TestData.Made.AddSeconds(-1));
+        var early = ChainVerifier.Verify(leaf, issuer, roots, TestPaths.StepMade.AddSeconds(-1));
         Assert.Equal(ChainVerificationStatus.NotYetValid, early.Status);
         Assert.Equal(
             "x509: certificate has expired or is not yet valid: current time 2026-11-26T11:21:54Z is before 2026-11-26T11:21:55Z",
@@ -81,20 +81,20 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Rsa_step_chain_verifies()
     {
-        var leaf = CertificateFile.ReadCertificates(TestData.Step("rsa-leaf-long.crt"))[0];
-        var issuer = CertificateFile.ReadCertificates(TestData.Step("rsa-issuer.crt"));
-        var roots = TrustBundle.Load(TestData.Step("rsa-root.crt"));
+        var leaf = CertificateFile.ReadCertificates(TestPaths.StepFile("rsa-leaf-long.crt"))[0];
+        var issuer = CertificateFile.ReadCertificates(TestPaths.StepFile("rsa-issuer.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("rsa-root.crt"));
 
         Assert.True(ChainVerifier.Verify(leaf, issuer, roots, AfterMade, "rsa.example.com").IsValid);
         Assert.Equal(ChainVerificationStatus.UnknownAuthority,
-            ChainVerifier.Verify(leaf, issuer, TrustBundle.Load(TestData.Step("root.crt")), AfterMade).Status);
+            ChainVerifier.Verify(leaf, issuer, TrustBundle.Load(TestPaths.StepFile("root.crt")), AfterMade).Status);
     }
 
     [Fact]
     public void Bundle_with_several_roots_accepts_chains_to_any_of_them()
     {
-        var chain = CertificateFile.ReadCertificates(TestData.Step("chain.crt"));
-        var roots = TrustBundle.Load(TestData.Step("rsa-root.crt") + "," + TestData.Step("root.crt"));
+        var chain = CertificateFile.ReadCertificates(TestPaths.StepFile("chain.crt"));
+        var roots = TrustBundle.Load(TestPaths.StepFile("rsa-root.crt") + "," + TestPaths.StepFile("root.crt"));
 
         Assert.Equal(2, roots.Certificates.Count);
         Assert.True(ChainVerifier.Verify(chain[0], chain.Skip(1), roots, AfterMade).IsValid);
@@ -103,13 +103,13 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Ed25519_root_verifies_as_its_own_anchor_through_the_platform_engine()
     {
-        var ed = CertificateFile.ReadCertificates(TestData.Step("ed-root.crt"))[0];
+        var ed = CertificateFile.ReadCertificates(TestPaths.StepFile("ed-root.crt"))[0];
         var bundle = TrustBundle.FromCertificates([ed]);
 
         var result = ChainVerifier.Verify(ed, null, bundle, AfterMade);
 
         Assert.True(result.IsValid, $"{result.Status}: {result.Error}");
-        var foreign = ChainVerifier.Verify(ed, null, TrustBundle.Load(TestData.Step("root.crt")), AfterMade);
+        var foreign = ChainVerifier.Verify(ed, null, TrustBundle.Load(TestPaths.StepFile("root.crt")), AfterMade);
         Assert.False(foreign.IsValid);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Identity.Pki.Verification;
 
@@ -10,7 +9,6 @@ namespace Identity.Pki.Tests.Verification;
 /// </summary>
 public sealed class Ed25519ChainTests : IDisposable
 {
-    private const string OpenSsl = "/usr/bin/openssl";
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("identity-ed25519-");
 
     public void Dispose() => _dir.Delete(recursive: true);
@@ -18,17 +16,17 @@ public sealed class Ed25519ChainTests : IDisposable
     [Fact]
     public void Ed25519_signed_leaf_verifies_and_a_damaged_signature_is_rejected()
     {
-        Assert.SkipUnless(File.Exists(OpenSsl), "openssl CLI not installed");
+        Assert.SkipUnless(File.Exists(OpenSsl.Path), "openssl CLI not installed");
         var csr = Path.Combine(_dir.FullName, "leaf.csr");
         var ext = Path.Combine(_dir.FullName, "ext.cnf");
         var leafPath = Path.Combine(_dir.FullName, "leaf.pem");
         File.WriteAllText(ext, "subjectAltName=DNS:ed-leaf.example.com\n");
-        Run("req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", Path.Combine(_dir.FullName, "leaf.key"),
+        OpenSsl.RunOk(null, "req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", Path.Combine(_dir.FullName, "leaf.key"),
             "-subj", "/CN=ed-leaf.example.com", "-out", csr);
-        Run("x509", "-req", "-in", csr, "-CA", TestData.Step("ed-root.crt"), "-CAkey", TestData.Step("ed-root.key"),
+        OpenSsl.RunOk(null, "x509", "-req", "-in", csr, "-CA", TestPaths.StepFile("ed-root.crt"), "-CAkey", TestPaths.StepFile("ed-root.key"),
             "-set_serial", "7", "-days", "2", "-extfile", ext, "-out", leafPath);
         var leaf = CertificateFile.ReadCertificates(leafPath)[0];
-        var anchors = TrustBundle.Load(TestData.Step("ed-root.crt"));
+        var anchors = TrustBundle.Load(TestPaths.StepFile("ed-root.crt"));
         var at = new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero).AddHours(1);
 
         var ok = ChainVerifier.Verify(leaf, null, anchors, at, "ed-leaf.example.com");
@@ -42,20 +40,5 @@ public sealed class Ed25519ChainTests : IDisposable
         Assert.Equal(
             "x509: certificate signed by unknown authority (possibly because of \"signature verification failed\" while trying to verify candidate authority certificate \"Ed25519 Root\")",
             bad.Error);
-    }
-
-    private static void Run(params string[] args)
-    {
-        var start = new ProcessStartInfo(OpenSsl) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"openssl {string.Join(' ', args)} failed: {stderr}");
     }
 }

@@ -21,7 +21,8 @@ internal sealed class TestCertificates
         int? pathLength = null,
         bool isCa = true,
         DateTimeOffset? notBefore = null,
-        DateTimeOffset? notAfter = null)
+        DateTimeOffset? notAfter = null,
+        IEnumerable<string>? extendedKeyUsages = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         CertificateRequest request;
@@ -34,6 +35,17 @@ internal sealed class TestCertificates
             request = new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256);
             request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
             request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        }
+
+        if (extendedKeyUsages is not null)
+        {
+            var usages = new OidCollection();
+            foreach (var usage in extendedKeyUsages)
+            {
+                usages.Add(new Oid(usage));
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, critical: false));
         }
 
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));

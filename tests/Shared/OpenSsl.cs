@@ -1,13 +1,63 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Identity.Client.Tests.Support;
+namespace Identity.Testing;
 
-/// <summary>Runs /usr/bin/openssl with captured output; always killed on dispose.</summary>
+/// <summary>
+/// Runs the real /usr/bin/openssl for interop tests. A test that needs it is skipped, not failed, on a machine
+/// without it; CI has it.
+/// </summary>
+internal static class OpenSsl
+{
+    public const string Path = "/usr/bin/openssl";
+
+    /// <summary>Runs openssl to completion in <paramref name="workingDirectory"/> (null: the current one).</summary>
+    public static ProcessResult Run(string? workingDirectory, params string[] args)
+    {
+        Assert.SkipUnless(File.Exists(Path), "openssl is not installed at " + Path);
+        var psi = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null)
+        {
+            psi.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        // Both streams are drained concurrently so a chatty stderr cannot block the child.
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Runs openssl, fails the test with its stderr unless it exits 0, and returns its stdout.</summary>
+    public static string RunOk(string? workingDirectory, params string[] args)
+    {
+        var result = Run(workingDirectory, args);
+        Assert.True(result.ExitCode == 0, $"openssl {string.Join(' ', args)} failed ({result.ExitCode}): {result.Stderr}");
+        return result.Stdout;
+    }
+
+    /// <summary>Starts a long-running openssl (s_server, s_client) whose output is captured as it comes.</summary>
+    public static OpenSslProcess Start(params string[] args)
+    {
+        Assert.SkipUnless(File.Exists(Path), "openssl is not installed at " + Path);
+        return OpenSslProcess.Start(args);
+    }
+}
+
+/// <summary>A running openssl with captured output; always killed on dispose.</summary>
 internal sealed class OpenSslProcess : IDisposable
 {
-    public const string OpenSsl = "/usr/bin/openssl";
-
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _lock = new();
@@ -27,9 +77,9 @@ internal sealed class OpenSslProcess : IDisposable
 
     public Process Process => _process;
 
-    public static OpenSslProcess Start(params string[] args)
+    internal static OpenSslProcess Start(string[] args)
     {
-        var info = new ProcessStartInfo(OpenSsl)
+        var info = new ProcessStartInfo(OpenSsl.Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
