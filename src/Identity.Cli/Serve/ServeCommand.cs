@@ -58,9 +58,6 @@ internal static class ServeCommand
     public static Command Create(Action<IServiceCollection, ServeSettings>? registerServices = null)
     {
         var command = new Command("serve", "Run the Linkerd-compatible identity (Certify) server.");
-        // Linkerd's chart runs `controller identity -flags...`: with `identity` as an alias the chart's args work
-        // unchanged when only the image (entrypoint `identity`) is swapped.
-        command.Aliases.Add("identity");
         foreach (var option in All)
         {
             command.Options.Add(option);

@@ -15,11 +15,7 @@ public sealed partial class DemoTests
     [Fact]
     public async Task Demo_command_tells_the_whole_story_and_exits_zero()
     {
-        var root = new RootCommand("identity");
-        foreach (var command in Commands.All())
-        {
-            root.Subcommands.Add(command);
-        }
+        var root = Commands.CreateRoot();
 
         var stdout = new StringWriter();
         var stderr = new StringWriter();

@@ -28,11 +28,12 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
-    public void Identity_is_an_alias_of_serve_so_the_charts_first_argument_works()
+    public void The_charts_first_argument_identity_runs_serve()
     {
-        var root = new RootCommand { ServeCommand.Create() };
+        var root = Commands.CreateRoot();
         var writer = new StringWriter();
-        var parse = root.Parse(["identity", "-controller-namespace=linkerd", "-identity-trust-domain=cluster.local", "-identity-issuance-lifetime=24h0m0s"]);
+        var parse = root.Parse(Commands.FromLinkerdChart(
+            ["identity", "-controller-namespace=linkerd", "-identity-trust-domain=cluster.local", "-identity-issuance-lifetime=24h0m0s"]));
         Assert.Empty(parse.Errors);
         Assert.Equal("serve", parse.CommandResult.Command.Name);
         var settings = ServeCommand.TryGetSettings(parse, writer);

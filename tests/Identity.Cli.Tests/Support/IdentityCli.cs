@@ -47,18 +47,12 @@ internal static class IdentityCli
 
     private static RootCommand Root(TimeProvider? time)
     {
-        var root = new RootCommand("identity");
-        foreach (var command in Commands.All())
+        return Commands.CreateRoot(Commands.All().Select(command => time is null ? command : command.Name switch
         {
-            root.Subcommands.Add(time is null ? command : command.Name switch
-            {
-                "cert" => CertCommand.Create(time),
-                "check" => CheckCommand.Create(time),
-                "anchors" => AnchorsCommand.Create(time),
-                _ => command,
-            });
-        }
-
-        return root;
+            "cert" => CertCommand.Create(time),
+            "check" => CheckCommand.Create(time),
+            "anchors" => AnchorsCommand.Create(time),
+            _ => command,
+        }));
     }
 }
