@@ -37,16 +37,16 @@ internal sealed record BenchSettings(
           Identity.Bench --self-host [--accept-all] [--cold [--cold-pool N]] [--audit-log] [load options]
           Identity.Bench --server-only [--accept-all]          (prints the endpoint and the client command; Ctrl+C stops)
           Identity.Bench --target http://host:port [--accept-all | --token-key FILE [--token-issuer URL]] [--server-pid PID] [--cold] [load options]
-        load options: [--workloads 256] [--concurrency 32] [--connections 4] [--duration 10] [--warmup 3]
+        load options: [--workloads 256] [--concurrency 32] [--connections 4] [--duration 10] [--warmup 10] [--cold-pool 40000]
         """;
 
     public static BenchSettings? Parse(string[] args)
     {
         bool selfHost = false, serverOnly = false, acceptAll = false, cold = false, audit = false;
         string? target = null, tokenKey = null, tokenIssuer = null;
-        int workloads = 256, concurrency = 32, connections = 4, coldPool = 60_000;
+        int workloads = 256, concurrency = 32, connections = 4, coldPool = 40_000;
         int? serverPid = null;
-        double seconds = 10, warmup = 3;
+        double seconds = 10, warmup = 10;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : "";

@@ -94,8 +94,25 @@ try
         }
 
         var loadBefore = ProcStatus.LoadAverage();
+        var serverPid = settings.ServerPid?.ToString(invariant);
+        var selfCpu = ProcStatus.CpuSeconds("self");
+        var serverCpu = serverPid is null ? null : ProcStatus.CpuSeconds(serverPid);
         var result = await LoadRun.RunAsync(clients, source, settings.Concurrency, settings.Duration);
         Console.Write(result.Describe(crypto));
+        var requestsDone = Math.Max(1, result.LatencyTicks.Length + result.ErrorCount);
+        // CPU time per request is far less sensitive to other load on the machine than the rate is.
+        if (ProcStatus.CpuSeconds("self") - selfCpu is { } usedSelf)
+        {
+            Console.WriteLine(string.Create(invariant,
+                $"cpu: {(host is null ? "client" : "server + client")} process {usedSelf * 1e6 / requestsDone:F0} us/request ({usedSelf / result.Elapsed.TotalSeconds:F2} cores)"));
+        }
+
+        if (serverPid is not null && ProcStatus.CpuSeconds(serverPid) - serverCpu is { } usedServer)
+        {
+            Console.WriteLine(string.Create(invariant,
+                $"cpu: server process {usedServer * 1e6 / requestsDone:F0} us/request ({usedServer / result.Elapsed.TotalSeconds:F2} cores)"));
+        }
+
         if (pool is { Exhausted: true })
         {
             Console.WriteLine("note: the cold pool ran out before the duration ended; the rate is over the time it lasted");
