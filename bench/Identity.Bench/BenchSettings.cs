@@ -35,7 +35,7 @@ internal sealed record BenchSettings(
     public const string Usage = """
         usage:
           Identity.Bench --self-host [--accept-all] [--cold [--cold-pool N]] [--audit-log] [load options]
-          Identity.Bench --server-only [--accept-all]          (prints the endpoint and the client command; Ctrl+C stops)
+          Identity.Bench --server-only [--accept-all]          (prints the endpoint and the client command; Ctrl+C or kill -TERM stops)
           Identity.Bench --target http://host:port [--accept-all | --token-key FILE [--token-issuer URL]] [--server-pid PID] [--cold] [load options]
         load options: [--workloads 256] [--concurrency 32] [--connections 4] [--duration 10] [--warmup 10] [--cold-pool 40000]
         """;
