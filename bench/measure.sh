@@ -33,7 +33,7 @@ server_and_client() { # server flags... -- client flags...
 {
   run --self-host
   run --self-host --accept-all
-  run --self-host --cold
+  run --self-host --cold --breakdown
   run --self-host --warmup 0 --duration 5   # just started: tier-0 JIT code, to show why the others warm up
   server_and_client -- --duration 10
   server_and_client -- --cold

@@ -28,13 +28,14 @@ internal sealed record BenchSettings(
     bool AuditLog,
     string? TokenKey,
     string? TokenIssuer,
-    int? ServerPid)
+    int? ServerPid,
+    bool Breakdown)
 {
     public const string DefaultTokenIssuer = "https://kubernetes.default.svc.cluster.local";
 
     public const string Usage = """
         usage:
-          Identity.Bench --self-host [--accept-all] [--cold [--cold-pool N]] [--audit-log] [load options]
+          Identity.Bench --self-host [--accept-all] [--cold [--cold-pool N]] [--audit-log] [--breakdown] [load options]
           Identity.Bench --server-only [--accept-all]          (prints the endpoint and the client command; Ctrl+C or kill -TERM stops)
           Identity.Bench --target http://host:port [--accept-all | --token-key FILE [--token-issuer URL]] [--server-pid PID] [--cold] [load options]
         load options: [--workloads 256] [--concurrency 32] [--connections 4] [--duration 10] [--warmup 10] [--cold-pool 40000]
@@ -42,7 +43,7 @@ internal sealed record BenchSettings(
 
     public static BenchSettings? Parse(string[] args)
     {
-        bool selfHost = false, serverOnly = false, acceptAll = false, cold = false, audit = false;
+        bool selfHost = false, serverOnly = false, acceptAll = false, cold = false, audit = false, breakdown = false;
         string? target = null, tokenKey = null, tokenIssuer = null;
         int workloads = 256, concurrency = 32, connections = 4, coldPool = 40_000;
         int? serverPid = null;
@@ -59,6 +60,7 @@ internal sealed record BenchSettings(
                 case "--accept-all": acceptAll = true; break;
                 case "--cold": cold = true; break;
                 case "--audit-log": audit = true; break;
+                case "--breakdown": breakdown = true; break;
                 case "--target": target = Next(); break;
                 case "--token-key": tokenKey = Next(); break;
                 case "--token-issuer": tokenIssuer = Next(); break;
@@ -81,6 +83,6 @@ internal sealed record BenchSettings(
             || seconds <= 0 || warmup < 0
             ? null
             : new BenchSettings(selfHost, serverOnly, target, tokens, cold, coldPool, workloads, concurrency, connections,
-                TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), audit, tokenKey, tokenIssuer ?? DefaultTokenIssuer, serverPid);
+                TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), audit, tokenKey, tokenIssuer ?? DefaultTokenIssuer, serverPid, breakdown);
     }
 }
