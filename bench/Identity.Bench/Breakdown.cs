@@ -48,6 +48,12 @@ internal static class Breakdown
             csrs[i], HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions));
         var keys = new ECDsa[iterations];
         Time("PublicKey.GetECDsaPublicKey (import)", iterations, i => keys[i] = loaded[i].PublicKey.GetECDsaPublicKey()!);
+        var spkis = loaded.Select(r => r.PublicKey.ExportSubjectPublicKeyInfo()).ToArray();
+        Time("ECDsa.ImportSubjectPublicKeyInfo (import, other route)", iterations, i =>
+        {
+            using var k = ECDsa.Create();
+            k.ImportSubjectPublicKeyInfo(spkis[i], out _);
+        });
         Time("ECDSA P-256 verify (CSR signature)", iterations, i => keys[i].VerifyData(tbs, tbs.AsSpan(0, 64), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
         Time("JsonWebTokenHandler.ValidateTokenAsync (ES256)", iterations, i =>
         {
