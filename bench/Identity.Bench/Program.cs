@@ -88,7 +88,16 @@ try
             // Every workload certifies once, as a proxy fleet does at start: fills the server's CSR and token caches.
             foreach (var request in requests)
             {
-                await clients[0].CertifyAsync(request);
+                try
+                {
+                    await clients[0].CertifyAsync(request);
+                }
+                catch (Grpc.Core.RpcException e)
+                {
+                    // A setup problem (wrong token key, server not ready): every request would fail the same way.
+                    Console.Error.WriteLine($"first Certify for {request.Identity} failed: {e.StatusCode}: {e.Status.Detail}");
+                    return 2;
+                }
             }
         }
 
