@@ -35,6 +35,8 @@ server_and_client() { # server flags... -- client flags...
   run --self-host --accept-all
   run --self-host --cold --breakdown
   run --self-host --warmup 0 --duration 5   # just started: tier-0 JIT code, to show why the others warm up
+  # The audit trail on, as `identity serve` logs at info: written to the console and dropped here by grep.
+  run --self-host --audit-log | grep -Ev '^(info: |      )'
   server_and_client -- --duration 10
   server_and_client -- --cold
 } | tee "$out"

@@ -76,6 +76,8 @@ internal sealed class SelfHost : IAsyncDisposable
         // The per-certificate audit line is Information: off by default so the run measures the CA, on with
         // --audit-log (to the console, as `identity serve` does) to measure what the audit trail costs.
         builder.Logging.SetMinimumLevel(auditLog ? LogLevel.Information : LogLevel.Warning);
+        // As `identity serve` at info: the audit trail and issuer events, not ASP.NET Core's two lines per call.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         ServiceAccountTokenIssuer? tokens = null;
         string? tokenKeyFile = null;
