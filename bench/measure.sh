@@ -9,7 +9,7 @@ out="bench/results-$(date -u +%Y%m%dT%H%MZ).txt"
 
 run() {
   echo "=== $* | $(uptime)"
-  dotnet "$bench" "$@" 2>&1
+  dotnet "$bench" "$@" 2>&1 || echo "(exit code $?: see the errors above)"
   echo
 }
 
@@ -36,7 +36,7 @@ server_and_client() { # server flags... -- client flags...
   run --self-host --cold --breakdown
   run --self-host --warmup 0 --duration 5   # just started: tier-0 JIT code, to show why the others warm up
   # The audit trail on, as `identity serve` logs at info: written to the console and dropped here by grep.
-  run --self-host --audit-log | grep -Ev '^(info: |      )'
+  run --self-host --audit-log | grep -Ev '^(info: |      )' || true
   server_and_client -- --duration 10
   server_and_client -- --cold
 } | tee "$out"
