@@ -1,267 +1,192 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using Google.Protobuf;
-using Grpc.Core;
+using System.Runtime;
+using System.Runtime.InteropServices;
 using Grpc.Net.Client;
 using Identity.Bench;
-using Identity.Protocol;
-using Identity.Server;
-using Identity.Server.Hosting;
-using Identity.Server.Tokens;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Identity.Kubernetes;
 using IdentityGrpc = Identity.Protocol.Identity;
 
-// Usage: Identity.Bench (--self-host [--audit-log] | --target http://host:port) [--workloads 100] [--concurrency 32] [--duration 5]
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: Identity.Bench (--self-host [--audit-log] | --target http://host:port) [--workloads N] [--concurrency C] [--duration SECONDS]");
+    Console.Error.WriteLine(BenchSettings.Usage);
     return 1;
 }
 
-Console.WriteLine($"cores={Environment.ProcessorCount} workloads={settings.Workloads} concurrency={settings.Concurrency} duration={settings.Duration.TotalSeconds}s");
+var invariant = CultureInfo.InvariantCulture;
+Console.WriteLine(string.Create(invariant,
+    $"{DateTimeOffset.UtcNow:u} cores={Environment.ProcessorCount} gc={(GCSettings.IsServerGC ? "server" : "workstation")} loadavg={ProcStatus.LoadAverage()}"));
 
-var crypto = CryptoLimit.Measure(TimeSpan.FromSeconds(Math.Max(1, settings.Duration.TotalSeconds / 2)));
-Console.WriteLine($"crypto limit: {crypto:F0} ops/s (one ECDSA P-256 verify + one sign per op, all cores)");
-
-SelfHost? host = null;
-var target = settings.Target;
-if (settings.SelfHost)
+if (settings.ServerOnly)
 {
-    host = await SelfHost.StartAsync(settings.AuditLog);
-    target = host.Address;
-    Console.WriteLine($"self-hosted server on {target}");
+    return await ServerOnly(settings);
 }
 
+Console.WriteLine(string.Create(invariant,
+    $"tokens={(settings.Tokens == TokenMode.Jwks ? "jwks" : "accept-all")} {(settings.Cold ? "cold" : "warm")} workloads={settings.Workloads} concurrency={settings.Concurrency} connections={settings.Connections} duration={settings.Duration.TotalSeconds}s warmup={settings.Warmup.TotalSeconds}s"));
+
+// Measured in the same run, before any load, so the throughput can be read against this machine's ceiling now.
+var crypto = CryptoLimit.Measure(TimeSpan.FromSeconds(3));
+Console.WriteLine(string.Create(invariant, $"crypto limit: {crypto:F0} ops/s (one ECDSA P-256 verify + one sign per op, all cores)"));
+if (settings.Breakdown)
+{
+    Console.WriteLine("single-thread cost per step of a cold Certify (before any load):");
+    Breakdown.Print(2000);
+}
+
+SelfHost? host = null;
+ServiceAccountTokenIssuer? remoteTokens = null;
+var target = settings.Target;
 try
 {
-    var requests = Workloads.Build(settings.Workloads);
-    using var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-    using var channel = GrpcChannel.ForAddress(target!, new GrpcChannelOptions { HttpHandler = handler });
-    var client = new IdentityGrpc.IdentityClient(channel);
-
-    // Warm up connections, JIT and the server's CSR cache, as a proxy fleet would after its first renewal.
-    foreach (var request in requests)
+    TokenMinter minter;
+    if (settings.SelfHost)
     {
-        await client.CertifyAsync(request);
+        host = await SelfHost.StartAsync(settings.Tokens, settings.AuditLog);
+        target = host.Address;
+        minter = new TokenMinter(host.Tokens);
+        Console.WriteLine($"self-hosted server on {target}, token validator {host.ValidatorDescription} (client shares the process)");
+    }
+    else if (settings.Tokens == TokenMode.Jwks)
+    {
+        if (!File.Exists(settings.TokenKey))
+        {
+            Console.Error.WriteLine($"token key file '{settings.TokenKey}' does not exist (use the path --server-only printed)");
+            return 1;
+        }
+
+        remoteTokens = ServiceAccountTokenIssuer.LoadOrCreate(settings.TokenIssuer!, settings.TokenKey!);
+        minter = new TokenMinter(remoteTokens);
+    }
+    else
+    {
+        minter = new TokenMinter(null);
     }
 
-    var result = await LoadRun.RunAsync(client, requests, settings.Concurrency, settings.Duration);
-    result.Print(crypto);
-    return result.Errors.IsEmpty ? 0 : 2;
+    var handlers = Enumerable.Range(0, settings.Connections).Select(_ => new SocketsHttpHandler()).ToArray();
+    // One channel per connection, as separate proxies would each hold their own; workers are spread over them.
+    var channels = handlers.Select(h => GrpcChannel.ForAddress(target!, new GrpcChannelOptions { HttpHandler = h })).ToArray();
+    var clients = channels.Select(c => new IdentityGrpc.IdentityClient(c)).ToArray();
+    try
+    {
+        IRequestSource source, warmupSource;
+        OnceSource? pool = null;
+        var generation = System.Diagnostics.Stopwatch.StartNew();
+        if (settings.Cold)
+        {
+            // Keys, CSRs and tokens are made on all cores before the timed window, so none of that is measured;
+            // the warm-up gets its own fresh ones so nothing measured was seen by the server before.
+            pool = new OnceSource(Workloads.Cold(settings.ColdPool, settings.Workloads, minter));
+            source = pool;
+            warmupSource = new OnceSource(Workloads.Cold(Math.Max(settings.Concurrency, (int)(settings.Warmup.TotalSeconds * 1000)), settings.Workloads, minter));
+            Console.WriteLine(string.Create(invariant, $"pre-generated {settings.ColdPool} fresh keys, CSRs and tokens in {generation.Elapsed.TotalSeconds:F1}s (not measured)"));
+        }
+        else
+        {
+            var requests = Workloads.Warm(settings.Workloads, minter);
+            source = warmupSource = new CyclingSource(requests);
+            // Every workload certifies once, as a proxy fleet does at start: fills the server's CSR and token caches.
+            foreach (var request in requests)
+            {
+                try
+                {
+                    await clients[0].CertifyAsync(request);
+                }
+                catch (Grpc.Core.RpcException e)
+                {
+                    // A setup problem (wrong token key, server not ready): every request would fail the same way.
+                    Console.Error.WriteLine($"first Certify for {request.Identity} failed: {e.StatusCode}: {e.Status.Detail}");
+                    return 2;
+                }
+            }
+        }
+
+        if (settings.Warmup > TimeSpan.Zero)
+        {
+            var warm = await LoadRun.RunAsync(clients, warmupSource, settings.Concurrency, settings.Warmup);
+            Console.WriteLine(string.Create(invariant, $"warm-up: {warm.LatencyTicks.Length} ok, {warm.ErrorCount} errors (not measured)"));
+        }
+
+        var loadBefore = ProcStatus.LoadAverage();
+        var serverPid = settings.ServerPid?.ToString(invariant);
+        var selfCpu = ProcStatus.CpuSeconds("self");
+        var serverCpu = serverPid is null ? null : ProcStatus.CpuSeconds(serverPid);
+        var result = await LoadRun.RunAsync(clients, source, settings.Concurrency, settings.Duration);
+        Console.Write(result.Describe(crypto));
+        var requestsDone = Math.Max(1, result.LatencyTicks.Length + result.ErrorCount);
+        // CPU time per request is far less sensitive to other load on the machine than the rate is.
+        if (ProcStatus.CpuSeconds("self") - selfCpu is { } usedSelf)
+        {
+            Console.WriteLine(string.Create(invariant,
+                $"cpu: {(host is null ? "client" : "server + client")} process {usedSelf * 1e6 / requestsDone:F0} us/request ({usedSelf / result.Elapsed.TotalSeconds:F2} cores)"));
+        }
+
+        if (serverPid is not null && ProcStatus.CpuSeconds(serverPid) - serverCpu is { } usedServer)
+        {
+            Console.WriteLine(string.Create(invariant,
+                $"cpu: server process {usedServer * 1e6 / requestsDone:F0} us/request ({usedServer / result.Elapsed.TotalSeconds:F2} cores)"));
+        }
+
+        if (pool is { Exhausted: true })
+        {
+            Console.WriteLine("note: the cold pool ran out before the duration ended; the rate is over the time it lasted");
+        }
+
+        Console.WriteLine($"loadavg before/after: {loadBefore} / {ProcStatus.LoadAverage()}");
+        PrintMemory("bench process (server + client)", "self", host is not null);
+        if (settings.ServerPid is { } pid)
+        {
+            PrintMemory($"server process {pid}", pid.ToString(invariant), true);
+        }
+
+        return result.ErrorCount == 0 ? 0 : 2;
+    }
+    finally
+    {
+        foreach (var channel in channels)
+        {
+            channel.Dispose();
+        }
+
+        foreach (var handler in handlers)
+        {
+            handler.Dispose();
+        }
+    }
 }
 finally
 {
+    remoteTokens?.Dispose();
     if (host is not null)
     {
         await host.DisposeAsync();
     }
 }
 
-namespace Identity.Bench
+static void PrintMemory(string what, string pid, bool print)
 {
-    internal sealed record BenchSettings(bool SelfHost, string? Target, int Workloads, int Concurrency, TimeSpan Duration, bool AuditLog)
+    if (print && ProcStatus.Memory(pid) is { } memory)
     {
-        public static BenchSettings? Parse(string[] args)
-        {
-            bool selfHost = false, audit = false;
-            string? target = null;
-            int workloads = 100, concurrency = 32;
-            double seconds = 5;
-            for (var i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : "";
-                switch (args[i])
-                {
-                    case "--self-host": selfHost = true; break;
-                    case "--audit-log": audit = true; break;
-                    case "--target": target = Next(); break;
-                    case "--workloads": if (!int.TryParse(Next(), CultureInfo.InvariantCulture, out workloads)) { return null; } break;
-                    case "--concurrency": if (!int.TryParse(Next(), CultureInfo.InvariantCulture, out concurrency)) { return null; } break;
-                    case "--duration": if (!double.TryParse(Next(), CultureInfo.InvariantCulture, out seconds)) { return null; } break;
-                    default: return null;
-                }
-            }
-
-            return selfHost == (target is not null) || workloads < 1 || concurrency < 1 || seconds <= 0
-                ? null
-                : new BenchSettings(selfHost, target, workloads, concurrency, TimeSpan.FromSeconds(seconds), audit);
-        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: peak RSS (VmHWM) {memory.PeakMiB:F0} MiB, RSS now {memory.CurrentMiB:F0} MiB"));
     }
+}
 
-    /// <summary>Pre-built requests: one key, CSR and token per workload, as each proxy resends the same CSR.</summary>
-    internal static class Workloads
-    {
-        public static CertifyRequest[] Build(int count) => [.. Enumerable.Range(0, count).Select(i =>
-        {
-            var identity = $"sa-{i}.bench.serviceaccount.identity.linkerd.cluster.local";
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest($"CN={identity}", key, HashAlgorithmName.SHA256);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName(identity);
-            request.CertificateExtensions.Add(san.Build());
-            return new CertifyRequest
-            {
-                Identity = identity,
-                // The self-hosted validator reads the token as the username, like an accepting TokenReview would return it.
-                Token = ByteString.CopyFromUtf8($"system:serviceaccount:bench:sa-{i}"),
-                CertificateSigningRequest = ByteString.CopyFrom(request.CreateSigningRequest()),
-            };
-        })];
-    }
+// Just the server, so a client in another process can load it and its own memory can be read alone.
+static async Task<int> ServerOnly(BenchSettings settings)
+{
+    await using var host = await SelfHost.StartAsync(settings.Tokens, settings.AuditLog);
+    var pid = Environment.ProcessId;
+    Console.WriteLine($"server-only: endpoint {host.Address} pid {pid} token validator {host.ValidatorDescription}");
+    var tokenArgs = host.TokenKeyFile is { } key
+        ? $"--token-key {key} --token-issuer {BenchSettings.DefaultTokenIssuer}"
+        : "--accept-all";
+    Console.WriteLine($"client: dotnet bench/Identity.Bench/bin/Release/net10.0/Identity.Bench.dll --target {host.Address} {tokenArgs} --server-pid {pid}");
+    Console.WriteLine("Ctrl+C (SIGINT) or SIGTERM stops the server and prints its peak RSS.");
 
-    /// <summary>The machine's ceiling for what Certify must do cryptographically: verify a CSR and sign a leaf.</summary>
-    internal static class CryptoLimit
-    {
-        public static double Measure(TimeSpan duration)
-        {
-            using var csrKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var data = RandomNumberGenerator.GetBytes(400); // about the size of a leaf's TBSCertificate
-            var signature = csrKey.SignData(data, HashAlgorithmName.SHA256);
-            long ops = 0;
-            var stopwatch = Stopwatch.StartNew();
-            Parallel.For(0, Environment.ProcessorCount, _ =>
-            {
-                long local = 0;
-                while (stopwatch.Elapsed < duration)
-                {
-                    if (!csrKey.VerifyData(data, signature, HashAlgorithmName.SHA256))
-                    {
-                        throw new CryptographicException("verify failed");
-                    }
-
-                    issuerKey.SignData(data, HashAlgorithmName.SHA256);
-                    local++;
-                }
-
-                Interlocked.Add(ref ops, local);
-            });
-            return ops / stopwatch.Elapsed.TotalSeconds;
-        }
-    }
-
-    internal sealed record LoadResult(long[] LatencyTicks, ConcurrentDictionary<string, int> Errors, TimeSpan Elapsed)
-    {
-        public void Print(double cryptoLimit)
-        {
-            Array.Sort(LatencyTicks);
-            double Percentile(double p) => LatencyTicks.Length == 0 ? 0
-                : LatencyTicks[Math.Min(LatencyTicks.Length - 1, (int)(p * LatencyTicks.Length))] * 1000.0 / Stopwatch.Frequency;
-            var rate = LatencyTicks.Length / Elapsed.TotalSeconds;
-            var sb = new StringBuilder();
-            sb.AppendLine(CultureInfo.InvariantCulture, $"requests: {LatencyTicks.Length} ok, {Errors.Values.Sum()} errors in {Elapsed.TotalSeconds:F1}s");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"throughput: {rate:F0} Certify/s ({rate / cryptoLimit:P0} of the crypto limit)");
-            sb.AppendLine(CultureInfo.InvariantCulture, $"latency ms: p50={Percentile(0.50):F2} p90={Percentile(0.90):F2} p99={Percentile(0.99):F2} max={Percentile(1):F2}");
-            foreach (var (error, count) in Errors)
-            {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"error x{count}: {error}");
-            }
-
-            Console.Write(sb.ToString());
-        }
-    }
-
-    internal static class LoadRun
-    {
-        public static async Task<LoadResult> RunAsync(IdentityGrpc.IdentityClient client, CertifyRequest[] requests, int concurrency, TimeSpan duration)
-        {
-            var errors = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-            var perWorker = new List<long>[concurrency];
-            var stopwatch = Stopwatch.StartNew();
-            var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
-            {
-                var latencies = perWorker[w] = new List<long>(4096);
-                var next = w;
-                while (stopwatch.Elapsed < duration)
-                {
-                    var request = requests[next++ % requests.Length];
-                    var started = Stopwatch.GetTimestamp();
-                    try
-                    {
-                        await client.CertifyAsync(request);
-                        latencies.Add(Stopwatch.GetTimestamp() - started);
-                    }
-                    catch (RpcException e)
-                    {
-                        errors.AddOrUpdate($"{e.StatusCode}: {e.Status.Detail}", 1, (_, n) => n + 1);
-                    }
-                }
-            })).ToArray();
-            await Task.WhenAll(workers);
-            return new LoadResult([.. perWorker.SelectMany(l => l)], errors, stopwatch.Elapsed);
-        }
-    }
-
-    /// <summary>Accepts any token whose bytes are a username (bench only: no authentication at all).</summary>
-    internal sealed class AcceptAllTokenValidator : ITokenValidator
-    {
-        public ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(TokenReviewResult.Success(Encoding.UTF8.GetString(token.Span), null));
-    }
-
-    /// <summary>The real server in-process with a throw-away root and issuer, so the bench runs with one command.</summary>
-    internal sealed class SelfHost : IAsyncDisposable
-    {
-        private readonly Microsoft.AspNetCore.Builder.WebApplication app;
-        private readonly string directory;
-
-        private SelfHost(Microsoft.AspNetCore.Builder.WebApplication app, string directory)
-        {
-            this.app = app;
-            this.directory = directory;
-        }
-
-        public string Address => $"http://127.0.0.1:{IdentityServerHost.GetGrpcEndpoint(app).Port}";
-
-        public static async Task<SelfHost> StartAsync(bool auditLog)
-        {
-            var dir = Directory.CreateTempSubdirectory("identity-bench-").FullName;
-            var now = DateTimeOffset.UtcNow;
-            using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var rootRequest = new CertificateRequest("CN=bench root", rootKey, HashAlgorithmName.SHA256);
-            rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-            using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
-            using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var issuerRequest = new CertificateRequest("CN=identity.linkerd.cluster.local", issuerKey, HashAlgorithmName.SHA256);
-            issuerRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            issuerRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-            issuerRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(issuerRequest.PublicKey, false));
-            using var issuer = issuerRequest.Create(root, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
-            Directory.CreateDirectory(Path.Combine(dir, "issuer"));
-            await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "key.pem"), issuerKey.ExportECPrivateKeyPem());
-            await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "crt.pem"), issuer.ExportCertificatePem());
-            await File.WriteAllTextAsync(Path.Combine(dir, "roots.crt"), root.ExportCertificatePem());
-
-            var builder = IdentityServerHost.CreateBuilder(o =>
-            {
-                o.Addr = "127.0.0.1:0";
-                o.AdminAddr = "127.0.0.1:0";
-                o.ControllerNamespace = "linkerd";
-                o.TrustDomain = "cluster.local";
-                o.IssuerDirectory = Path.Combine(dir, "issuer");
-                o.TrustAnchorsFile = Path.Combine(dir, "roots.crt");
-            });
-            // The per-certificate audit line is Information: off by default so the run measures the CA, on with
-            // --audit-log (to the console, as `identity serve` does) to measure what the audit trail costs.
-            builder.Logging.SetMinimumLevel(auditLog ? LogLevel.Information : LogLevel.Warning);
-            builder.Services.AddSingleton<ITokenValidator, AcceptAllTokenValidator>();
-            var app = IdentityServerHost.Build(builder);
-            await app.StartAsync();
-            return new SelfHost(app, dir);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            Directory.Delete(directory, recursive: true);
-        }
-    }
+    var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+    await stop.Task;
+    PrintMemory("server process", "self", true);
+    return 0;
 }

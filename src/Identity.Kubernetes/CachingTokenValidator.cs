@@ -17,7 +17,8 @@ namespace Identity.Kubernetes;
 /// <item>Entries are keyed by the SHA-256 of the token bytes; the token itself is never stored.</item>
 /// <item>An entry lives for min(<see cref="TokenValidationOptions.CacheTtl"/>, token expiry − now).</item>
 /// <item>Concurrent reviews of the same token share a single underlying review (single flight).</item>
-/// <item>At most <see cref="TokenValidationOptions.CacheSize"/> entries; expired ones go first, then the oldest.</item>
+/// <item>At most <see cref="TokenValidationOptions.CacheSize"/> entries; when full, expired ones go first, then the oldest
+/// (an eighth of the capacity at once, so eviction stays cheap when more distinct tokens arrive than fit).</item>
 /// </list>
 /// </remarks>
 public sealed class CachingTokenValidator : ITokenValidator
@@ -174,8 +175,12 @@ public sealed class CachingTokenValidator : ITokenValidator
             }
         }
 
-        // Still full: drop the oldest insertions. Queue items whose entry was replaced or removed are stale and skipped.
-        while (_entries.Count >= _capacity && _insertionOrder.TryDequeue(out var oldest))
+        // Still full: drop the oldest insertions down to a low-water mark, so the expiry scan above runs once per
+        // capacity/8 inserts rather than on every insert (a restart storm of more proxies than the capacity would
+        // otherwise pay O(capacity) under the write lock per review). Small caches free exactly one slot, as before.
+        // Queue items whose entry was replaced or removed are stale and skipped.
+        var lowWater = _capacity - Math.Max(1, _capacity / 8);
+        while (_entries.Count > lowWater && _insertionOrder.TryDequeue(out var oldest))
         {
             if (_entries.TryRemove(new KeyValuePair<TokenHash, Entry>(oldest.Key, oldest.Entry)))
             {

@@ -137,6 +137,29 @@ public sealed class CachingTokenValidatorTests
     }
 
     [Fact]
+    public async Task A_full_cache_drops_its_oldest_eighth_at_once_so_eviction_is_not_paid_on_every_insert()
+    {
+        var inner = new CountingValidator(token => TokenReviewResult.Success("system:serviceaccount:ns:" + token, Start.AddHours(1)));
+        var cache = Create(inner, size: 16);
+        var ct = TestContext.Current.CancellationToken;
+
+        for (var i = 0; i < 17; i++)
+        {
+            await cache.ReviewAsync(TestSupport.Bytes($"t{i}"), ct);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // Inserting the 17th removed the two oldest (16 / 8), leaving room for one more insert without a scan.
+        Assert.Equal(15, cache.Count);
+        await cache.ReviewAsync(TestSupport.Bytes("t2"), ct);
+        await cache.ReviewAsync(TestSupport.Bytes("t16"), ct);
+        Assert.Equal(17, inner.Calls);
+        await cache.ReviewAsync(TestSupport.Bytes("t0"), ct);
+        await cache.ReviewAsync(TestSupport.Bytes("t1"), ct);
+        Assert.Equal(19, inner.Calls);
+    }
+
+    [Fact]
     public async Task Expired_entries_are_evicted_before_live_ones()
     {
         var expiries = new Dictionary<string, DateTimeOffset> { ["short"] = Start.AddSeconds(10), ["a"] = Start.AddHours(1), ["b"] = Start.AddHours(1) };

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Identity.Kubernetes;
+using Identity.Server.Hosting;
+using Identity.Server.Tokens;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Identity.Bench;
+
+/// <summary>Accepts any token whose bytes are a username (bench comparison only: no authentication at all).</summary>
+internal sealed class AcceptAllTokenValidator : ITokenValidator
+{
+    public ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TokenReviewResult.Success(Encoding.UTF8.GetString(token.Span), null));
+}
+
+/// <summary>
+/// The real server with a throw-away root, issuer and (in JWKS mode) ServiceAccount token issuer, validating
+/// tokens exactly as <c>identity serve -token-validation jwks</c> does: <see cref="ServiceCollectionExtensions.AddIdentityTokenValidation"/>,
+/// i.e. <see cref="JwksTokenValidator"/> against a JWKS file behind <see cref="CachingTokenValidator"/>.
+/// </summary>
+internal sealed class SelfHost : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private SelfHost(WebApplication app, string directory, ServiceAccountTokenIssuer? tokens, string? tokenKeyFile)
+    {
+        this.app = app;
+        Directory = directory;
+        Tokens = tokens;
+        TokenKeyFile = tokenKeyFile;
+    }
+
+    public string Address => $"http://127.0.0.1:{IdentityServerHost.GetGrpcEndpoint(app).Port}";
+
+    public string Directory { get; }
+
+    /// <summary>The ServiceAccount token issuer whose JWKS the server trusts (null in accept-all mode).</summary>
+    public ServiceAccountTokenIssuer? Tokens { get; }
+
+    /// <summary>Its signing key (PEM, mode 0600), for a client in another process (null in accept-all mode).</summary>
+    public string? TokenKeyFile { get; }
+
+    public static async Task<SelfHost> StartAsync(TokenMode mode, bool auditLog)
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("identity-bench-").FullName;
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=bench root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
+        using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var issuerRequest = new CertificateRequest("CN=identity.linkerd.cluster.local", issuerKey, HashAlgorithmName.SHA256);
+        issuerRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        issuerRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        issuerRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(issuerRequest.PublicKey, false));
+        using var issuer = issuerRequest.Create(root, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        System.IO.Directory.CreateDirectory(Path.Combine(dir, "issuer"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "key.pem"), issuerKey.ExportECPrivateKeyPem()).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "crt.pem"), issuer.ExportCertificatePem()).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "roots.crt"), root.ExportCertificatePem()).ConfigureAwait(false);
+
+        var builder = IdentityServerHost.CreateBuilder(o =>
+        {
+            o.Addr = "127.0.0.1:0";
+            o.AdminAddr = "127.0.0.1:0";
+            o.ControllerNamespace = "linkerd";
+            o.TrustDomain = "cluster.local";
+            o.IssuerDirectory = Path.Combine(dir, "issuer");
+            o.TrustAnchorsFile = Path.Combine(dir, "roots.crt");
+        });
+        // The per-certificate audit line is Information: off by default so the run measures the CA, on with
+        // --audit-log (to the console, as `identity serve` does) to measure what the audit trail costs.
+        builder.Logging.SetMinimumLevel(auditLog ? LogLevel.Information : LogLevel.Warning);
+        // As `identity serve` at info: the audit trail and issuer events, not ASP.NET Core's two lines per call.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        ServiceAccountTokenIssuer? tokens = null;
+        string? tokenKeyFile = null;
+        if (mode == TokenMode.Jwks)
+        {
+            tokenKeyFile = Path.Combine(dir, "sa-signer.key");
+            tokens = ServiceAccountTokenIssuer.LoadOrCreate(BenchSettings.DefaultTokenIssuer, tokenKeyFile);
+            var jwks = Path.Combine(dir, "jwks.json");
+            tokens.WriteJwks(jwks);
+            // The same registration `identity serve -token-validation jwks -jwks FILE -token-issuer URL` makes.
+            builder.Services.AddIdentityTokenValidation(o =>
+            {
+                o.Mode = TokenValidationMode.Jwks;
+                o.Jwks = jwks;
+                o.TokenIssuer = BenchSettings.DefaultTokenIssuer;
+            });
+        }
+        else
+        {
+            builder.Services.AddSingleton<ITokenValidator, AcceptAllTokenValidator>();
+        }
+
+        var app = IdentityServerHost.Build(builder);
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            tokens?.Dispose();
+            throw;
+        }
+
+        return new SelfHost(app, dir, tokens, tokenKeyFile);
+    }
+
+    /// <summary>Which validator the server resolved (to show the run used the intended one).</summary>
+    public string ValidatorDescription => app.Services.GetRequiredService<ITokenValidator>().GetType().Name;
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        Tokens?.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
