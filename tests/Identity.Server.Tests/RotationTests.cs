@@ -162,6 +162,8 @@ public sealed class RotationTests
     [Theory]
     [InlineData("not-ca", "failed to verify issuer certificate: it must be an intermediate-CA, but it is not")]
     [InlineData("expired", "x509: certificate has expired or is not yet valid")]
+    // Go's Verify (Linkerd's check) requires serverAuth along the path by default; an EKU without it fails.
+    [InlineData("client-auth-only", "x509: certificate specifies an incompatible key usage")]
     [InlineData("garbage-cert", "failed to read CA from disk: not a PEM certificate")]
     [InlineData("garbage-key", "failed to read CA from disk: no PEM block found in the key file")]
     [InlineData("unsupported-key", "failed to read CA from disk: unsupported block type: 'OPENSSH PRIVATE KEY'")]
@@ -178,6 +180,7 @@ public sealed class RotationTests
         {
             "not-ca" => TestPki.CreateIntermediate(server.Root, now, isCa: false),
             "expired" => TestPki.CreateIntermediate(server.Root, now, notBefore: now.AddDays(-10), lifetime: TimeSpan.FromDays(-5)),
+            "client-auth-only" => TestPki.CreateIntermediate(server.Root, now, extendedKeyUsages: ["1.3.6.1.5.5.7.3.2"]),
             _ => TestPki.CreateIntermediate(server.Root, now),
         };
         var crt = kind == "garbage-cert" ? "hello\n" : next.CertificatePem;

@@ -33,12 +33,23 @@ internal static class TestPki
     }
 
     public static TestCa CreateIntermediate(TestCa parent, DateTimeOffset now, string name = "identity.linkerd.cluster.local",
-        TimeSpan? lifetime = null, DateTimeOffset? notBefore = null, bool isCa = true)
+        TimeSpan? lifetime = null, DateTimeOffset? notBefore = null, bool isCa = true, string[]? extendedKeyUsages = null)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(isCa, isCa, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        if (extendedKeyUsages is not null)
+        {
+            var usages = new OidCollection();
+            foreach (var usage in extendedKeyUsages)
+            {
+                usages.Add(new Oid(usage));
+            }
+
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        }
+
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(parent.Certificate, true, false));
         var serial = RandomNumberGenerator.GetBytes(16);

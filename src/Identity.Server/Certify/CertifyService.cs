@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Identity.Pki.Time;
 using Identity.Protocol;
 using Identity.Server.Events;
 using Identity.Server.Issuance;
@@ -157,7 +158,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         metrics.RecordIssued();
         var segments = identity.Split('.');
         events.IssuedLeafCertificate(segments[1], segments[0],
-            $"issued certificate for {identity} until {IssuerLoader.Rfc3339(leaf.NotAfter)}: {sha256}");
+            $"issued certificate for {identity} until {GoTime.Rfc3339(leaf.NotAfter)}: {sha256}");
         var response = new CertifyResponse
         {
             LeafCertificate = UnsafeByteOperations.UnsafeWrap(leaf.Der),

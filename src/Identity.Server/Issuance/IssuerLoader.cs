@@ -6,6 +6,8 @@ using System.Text;
 using Identity.Pki;
 using Identity.Pki.Keys;
 using Identity.Pki.Pem;
+using Identity.Pki.Time;
+using Identity.Pki.Verification;
 
 namespace Identity.Server.Issuance;
 
@@ -50,7 +52,7 @@ internal sealed record IssuerFiles(byte[] Certificate, byte[] Key, byte[] Anchor
 /// </summary>
 internal static class IssuerLoader
 {
-    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
+    private static readonly ChainVerificationOptions RequireServerAuth = new() { RequiredUsages = ["1.3.6.1.5.5.7.3.1"] };
 
     public static IssuerFiles Read(IdentityServerOptions options)
     {
@@ -124,51 +126,26 @@ internal static class IssuerLoader
         }
 
         var relation = now > snapshot.ChainNotAfter
-            ? $"is after {Rfc3339(snapshot.ChainNotAfter)}"
-            : $"is before {Rfc3339(snapshot.ChainNotBefore)}";
-        return $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)} {relation}"
-            + $" - Current Time : {Rfc3339(now)} - Invalid before {Rfc3339(snapshot.ChainNotBefore)} - Invalid After {Rfc3339(snapshot.ChainNotAfter)}";
+            ? $"is after {GoTime.Rfc3339(snapshot.ChainNotAfter)}"
+            : $"is before {GoTime.Rfc3339(snapshot.ChainNotBefore)}";
+        return $"x509: certificate has expired or is not yet valid: current time {GoTime.Rfc3339(now)} {relation}"
+            + $" - Current Time : {GoTime.Rfc3339(now)} - Invalid before {GoTime.Rfc3339(snapshot.ChainNotBefore)} - Invalid After {GoTime.Rfc3339(snapshot.ChainNotAfter)}";
     }
-
-    public static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Verify(
         X509Certificate2 issuer, IEnumerable<X509Certificate2> extra, X509Certificate2Collection anchors, DateTimeOffset now, string expectedName)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(anchors);
-        foreach (var c in extra)
+        // Go's x509.Verify as Linkerd calls it: roots = the anchors, intermediates = the rest of the issuer file, and
+        // the default KeyUsages (serverAuth) required along the whole path.
+        var result = ChainVerifier.Verify(issuer, extra, TrustBundle.FromCertificates(anchors), now, host: null, RequireServerAuth);
+        if (!result.IsValid)
         {
-            chain.ChainPolicy.ExtraStore.Add(c);
+            throw new IssuerLoadException($"failed to verify issuer credentials for '{expectedName}' with trust anchors: {result.Error}");
         }
 
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        chain.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
-        if (!chain.Build(issuer))
-        {
-            var problems = chain.ChainStatus.Select(s => DescribeStatus(s, now, issuer)).Distinct();
-            throw new IssuerLoadException(
-                $"failed to verify issuer credentials for '{expectedName}' with trust anchors: {string.Join("; ", problems)}");
-        }
-
-        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
-        return (elements.Max(c => new DateTimeOffset(c.NotBefore.ToUniversalTime())),
-            elements.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime())));
+        return (result.Chain.Max(c => new DateTimeOffset(c.NotBefore.ToUniversalTime())),
+            result.Chain.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime())));
     }
-
-    private static string DescribeStatus(X509ChainStatus status, DateTimeOffset now, X509Certificate2 issuer) => status.Status switch
-    {
-        X509ChainStatusFlags.NotTimeValid =>
-            $"x509: certificate has expired or is not yet valid: current time {Rfc3339(now)}, issuer valid from {Rfc3339(issuer.NotBefore.ToUniversalTime())} to {Rfc3339(issuer.NotAfter.ToUniversalTime())}",
-        X509ChainStatusFlags.UntrustedRoot or X509ChainStatusFlags.PartialChain => "x509: certificate signed by unknown authority",
-        X509ChainStatusFlags.NotValidForUsage or X509ChainStatusFlags.InvalidPolicyConstraints =>
-            "x509: certificate specifies an incompatible key usage",
-        _ => status.StatusInformation.Trim(),
-    };
 
     /// <summary>
     /// PEM CERTIFICATE blocks in order; like Go's <c>DecodePEMCertificates</c>, the first block of another type ends
