@@ -11,6 +11,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Identity.Client.Tls;
 using Identity.Client.Verification;
+using Identity.Pki.Time;
 using Identity.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -314,7 +315,7 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
         var validUntil = response.ValidUntil.ToDateTimeOffset();
         if (validUntil <= now)
         {
-            throw new CertifyException(CertifyFailureReason.ValidUntilNotInFuture, $"the answer's valid_until {validUntil:O} is not after now ({now:O})");
+            throw new CertifyException(CertifyFailureReason.ValidUntilNotInFuture, $"the answer's valid_until {GoTime.Rfc3339(validUntil)} is not after now ({GoTime.Rfc3339(now)})");
         }
 
         var leaf = Load(response.LeafCertificate, "leaf_certificate");
@@ -408,7 +409,7 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
                 failures = 0;
                 expiryReported = false;
                 delay = _schedule.AfterSuccess(credentials.NotAfter - _time.GetUtcNow());
-                Log.Certified(_logger, credentials.Identity, credentials.NotAfter, delay);
+                Log.Certified(_logger, credentials.Identity, new Rfc3339Time(credentials.NotAfter), delay);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -422,11 +423,11 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
                 var current = Current;
                 delay = _schedule.AfterFailure(failures, current is null ? null : current.NotAfter - now);
                 var reason = ex is CertifyException ce ? ce.Reason : CertifyFailureReason.ServerError;
-                Log.CertifyFailed(_logger, reason, ex.Message, failures, delay, current?.NotAfter.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "(none)");
+                Log.CertifyFailed(_logger, reason, ex.Message, failures, delay, current is null ? "(none)" : GoTime.Rfc3339(current.NotAfter));
                 if (current is not null && current.NotAfter <= now && !expiryReported)
                 {
                     expiryReported = true;
-                    Log.CertificateExpired(_logger, current.Identity, current.NotAfter);
+                    Log.CertificateExpired(_logger, current.Identity, new Rfc3339Time(current.NotAfter));
                 }
             }
 

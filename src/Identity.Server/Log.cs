@@ -1,3 +1,4 @@
+using Identity.Pki.Time;
 using Microsoft.Extensions.Logging;
 
 namespace Identity.Server;
@@ -6,7 +7,7 @@ namespace Identity.Server;
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Information, "Issuer cert loaded: subject={Subject} invalid_after={InvalidAfter} ttl_seconds={TtlSeconds} anchors={AnchorCount}")]
-    public static partial void IssuerLoaded(ILogger logger, string subject, DateTimeOffset invalidAfter, long ttlSeconds, int anchorCount);
+    public static partial void IssuerLoaded(ILogger logger, string subject, Rfc3339Time invalidAfter, long ttlSeconds, int anchorCount);
 
     [LoggerMessage(1001, LogLevel.Warning, "Skipping issuer update as certs could not be read from disk: {Reason}")]
     public static partial void IssuerUpdateSkipped(ILogger logger, string reason);
@@ -39,7 +40,7 @@ internal static partial class Log
     public static partial void EventIssuedLeafCertificate(ILogger logger, string @namespace, string serviceAccount, string message);
 
     [LoggerMessage(2000, LogLevel.Information, "issued certificate for {Identity} until {NotAfter}: {Sha256} serial={Serial}")]
-    public static partial void Issued(ILogger logger, string identity, DateTimeOffset notAfter, string sha256, string serial);
+    public static partial void Issued(ILogger logger, string identity, Rfc3339Time notAfter, string sha256, string serial);
 
     [LoggerMessage(2001, LogLevel.Information, "refused certificate for {Identity}: code={Code} reason={Reason}")]
     public static partial void Refused(ILogger logger, string identity, string code, string reason);
@@ -48,7 +49,7 @@ internal static partial class Log
     public static partial void IssuerInvalidAtRequest(ILogger logger, string reason);
 
     [LoggerMessage(3000, LogLevel.Information, "Serving TLS with {Identity} until {NotAfter}")]
-    public static partial void ServingCertificateIssued(ILogger logger, string identity, DateTimeOffset notAfter);
+    public static partial void ServingCertificateIssued(ILogger logger, string identity, Rfc3339Time notAfter);
 
     [LoggerMessage(3001, LogLevel.Warning, "Cannot issue the TLS serving certificate: {Reason}")]
     public static partial void ServingCertificateFailed(ILogger logger, string reason);

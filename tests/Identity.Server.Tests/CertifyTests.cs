@@ -70,6 +70,30 @@ public sealed class CertifyTests
     }
 
     [Fact]
+    public async Task Log_lines_print_times_as_rfc3339_utc_not_in_the_culture_format()
+    {
+        // A fixed instant with a day above 12, so a month/day culture format cannot pass for the RFC 3339 one.
+        var now = new DateTimeOffset(2026, 12, 24, 7, 8, 45, TimeSpan.Zero);
+        await using var server = await TestServer.StartAsync(now: now);
+        var response = await server.Client.CertifyAsync(
+            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken);
+        using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
+
+        var loaded = Assert.Single(server.Logs.Lines, l => l.EventId == 1000).Message;
+        var issuerNotAfter = server.Issuer.Certificate.NotAfter.ToUniversalTime();
+        Assert.Equal(
+            $"Issuer cert loaded: subject={server.Issuer.Certificate.Subject} invalid_after={issuerNotAfter:yyyy-MM-dd'T'HH:mm:ss'Z'}"
+            + $" ttl_seconds={(long)(issuerNotAfter - now.UtcDateTime).TotalSeconds} anchors=1",
+            loaded);
+
+        var audit = Assert.Single(server.Logs.Lines, l => l.EventId == 2000).Message;
+        Assert.Equal(
+            $"issued certificate for {Web} until 2026-12-25T07:09:05Z: {Convert.ToHexStringLower(SHA256.HashData(leaf.RawData))} serial={leaf.SerialNumber}",
+            audit);
+        Assert.DoesNotContain("+00:00", loaded + audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Certify_builds_leaf_only_from_identity_and_clamps_to_issuer_file_expiry()
     {
         var now = TestServer.Now();

@@ -3,25 +3,14 @@ using Grpc.Core;
 
 namespace Identity.Server.Tests;
 
-/// <summary>Issuers made by the real <c>step</c> CLI (shared/testdata/step), at a fake time inside their validity.</summary>
+/// <summary>Issuers made by the real <c>step</c> CLI (tests/testdata/step), at a fake time inside their validity.</summary>
 public sealed class StepInteropTests
 {
     private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
 
-    private static string StepDir()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Identity.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "testdata", "step"));
-    }
-
     private static async Task<TestServer> StartWithStepIssuer(string issuer, string root)
     {
-        var step = StepDir();
+        var step = TestPaths.StepDirectory;
         var issuerCert = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(step, $"{issuer}.crt"));
         var at = new DateTimeOffset(issuerCert.NotBefore.ToUniversalTime()).AddHours(1);
         var server = await TestServer.StartAsync(o => o.WatchFiles = false, writeIssuer: false, now: at);
@@ -35,7 +24,6 @@ public sealed class StepInteropTests
     [Fact]
     public async Task Step_intermediate_ca_issues_leaves_that_chain_to_step_root()
     {
-        Assert.SkipUnless(File.Exists(Path.Combine(StepDir(), "issuer.crt")), "shared step test data not found");
         await using var server = await StartWithStepIssuer("issuer", "root");
         var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
             cancellationToken: TestContext.Current.CancellationToken);
@@ -43,7 +31,7 @@ public sealed class StepInteropTests
         using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(Path.Combine(StepDir(), "root.crt")));
+        chain.ChainPolicy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(TestPaths.StepFile("root.crt")));
         chain.ChainPolicy.ExtraStore.Add(X509CertificateLoader.LoadCertificate(response.IntermediateCertificates[0].ToByteArray()));
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = server.Time.GetUtcNow().UtcDateTime;
@@ -54,7 +42,6 @@ public sealed class StepInteropTests
     [Fact]
     public async Task Step_rsa_root_with_ec_issuer_issues_like_linkerds_rsa_ca_test()
     {
-        Assert.SkipUnless(File.Exists(Path.Combine(StepDir(), "rsa-issuer.crt")), "shared step test data not found");
         await using var server = await StartWithStepIssuer("rsa-issuer", "rsa-root");
         var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
             cancellationToken: TestContext.Current.CancellationToken);

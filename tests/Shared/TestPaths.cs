@@ -1,9 +1,9 @@
 namespace Identity.Testing;
 
 /// <summary>
-/// Where the repository and the shared step vectors are: the folder holding Identity.sln, found by walking up from
-/// the test binaries, and <c>../shared/testdata/step</c> next to it (CI's clone sits beside shared/ as the
-/// worktrees do).
+/// Where the repository and its test data are: the folder holding Identity.sln, found by walking up from the test
+/// binaries, and the recorded step vectors in <c>tests/testdata/step</c> inside it. Nothing here looks outside the
+/// clone: a user's clone has nothing beside it.
 /// </summary>
 internal static class TestPaths
 {
@@ -22,7 +22,7 @@ internal static class TestPaths
 
     private static readonly Lazy<string> Step = new(() =>
     {
-        var path = Path.GetFullPath(Path.Combine(Solution.Value, "..", "shared", "testdata", "step"));
+        var path = Path.Combine(Solution.Value, "tests", "testdata", "step");
         return Directory.Exists(path) ? path : throw new DirectoryNotFoundException("step test data not found at " + path);
     });
 

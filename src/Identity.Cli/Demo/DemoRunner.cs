@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using Identity.Client;
 using Identity.Client.Tls;
 using Identity.Client.Verification;
+using Identity.Pki.Time;
 using Identity.Server.Hosting;
 using Identity.Server.Issuance;
 using Microsoft.AspNetCore.Builder;
@@ -403,7 +404,7 @@ public static class DemoRunner
         {
             var signer = IssuerName(DemoCa.AuthorityKeyId(credentials.Certificate));
             report.Expect(credentials.Identity == identity && signer == issuer && credentials.Intermediates.Count > 0,
-                $"{who}: certified as {credentials.Identity} by {signer} (until {credentials.NotAfter:yyyy-MM-dd HH:mm}Z)");
+                $"{who}: certified as {credentials.Identity} by {signer} (until {GoTime.Rfc3339(credentials.NotAfter)})");
         }
 
         public async ValueTask DisposeAsync()

@@ -114,7 +114,7 @@ internal static class IssuerCommand
 
             stderr.WriteLine($"New issuer: CN={parseResult.GetValue(subject)} signed by {root.Subject}");
             stderr.WriteLine($"  serial:     {issuer.SerialNumber}");
-            stderr.WriteLine($"  valid:      {issuer.NotBefore.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ} to {issuer.NotAfter.ToUniversalTime():yyyy-MM-ddTHH:mm:ssZ}");
+            stderr.WriteLine($"  valid:      {GoTime.Rfc3339(issuer.NotBefore.ToUniversalTime())} to {GoTime.Rfc3339(issuer.NotAfter.ToUniversalTime())}");
             stderr.WriteLine($"  sha256:     {Convert.ToHexStringLower(SHA256.HashData(issuer.RawData))}");
             stderr.WriteLine($"Apply with `kubectl apply -f -`; the server reloads it and reports IssuerUpdated.");
             if (crtPath is not null)

@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Time;
 using Identity.Pki.Verification;
 
 namespace Identity.Client.Verification;
@@ -136,9 +137,9 @@ internal sealed class ChainVerifier
         return result.Status switch
         {
             ChainVerificationStatus.Expired => CertificateVerificationResult.Fail(
-                VerificationFailure.Expired, $"{which} expired at {certificate.NotAfter.ToUniversalTime():O}"),
+                VerificationFailure.Expired, $"{which} expired at {GoTime.Rfc3339(certificate.NotAfter.ToUniversalTime())}"),
             ChainVerificationStatus.NotYetValid => CertificateVerificationResult.Fail(
-                VerificationFailure.NotYetValid, $"{which} is not valid before {certificate.NotBefore.ToUniversalTime():O}"),
+                VerificationFailure.NotYetValid, $"{which} is not valid before {GoTime.Rfc3339(certificate.NotBefore.ToUniversalTime())}"),
             ChainVerificationStatus.UnknownAuthority => CertificateVerificationResult.Fail(
                 VerificationFailure.UntrustedChain, $"{subject} certificate does not chain to the trust anchors"),
             ChainVerificationStatus.IncompatibleUsage => CertificateVerificationResult.Fail(

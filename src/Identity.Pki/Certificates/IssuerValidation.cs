@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Identity.Pki.Keys;
+using Identity.Pki.Time;
 
 namespace Identity.Pki.Certificates;
 
@@ -47,12 +48,12 @@ public static class IssuerValidation
         var notAfter = new DateTimeOffset(issuer.NotAfter.ToUniversalTime(), TimeSpan.Zero);
         if (now > notAfter)
         {
-            throw new PkiException($"{certificateSource} has expired (it was valid until {notAfter.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})");
+            throw new PkiException($"{certificateSource} has expired (it was valid until {GoTime.Rfc3339(notAfter)})");
         }
 
         if (now < notBefore)
         {
-            throw new PkiException($"{certificateSource} is not valid yet (it is valid from {notBefore.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})");
+            throw new PkiException($"{certificateSource} is not valid yet (it is valid from {GoTime.Rfc3339(notBefore)})");
         }
     }
 }

@@ -154,7 +154,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(leaf.Der));
-        Log.Issued(logger, identity, leaf.NotAfter, sha256, Convert.ToHexString(leaf.Serial));
+        Log.Issued(logger, identity, new Rfc3339Time(leaf.NotAfter), sha256, Convert.ToHexString(leaf.Serial));
         metrics.RecordIssued();
         var segments = identity.Split('.');
         events.IssuedLeafCertificate(segments[1], segments[0],

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Time;
 using Identity.Server.Issuance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -76,7 +77,7 @@ internal sealed class ServingCertificate
                 var context = SslStreamCertificateContext.Create(withKey, chain, offline: true);
                 var state = new State(snapshot, withKey, context, now + ((notAfter - now) * 0.7));
                 Volatile.Write(ref current, state);
-                Log.ServingCertificateIssued(logger, options.ServerIdentity, notAfter);
+                Log.ServingCertificateIssued(logger, options.ServerIdentity, new Rfc3339Time(notAfter));
                 return state;
             }
             catch (CryptographicException e)

@@ -1,3 +1,4 @@
+using Identity.Pki.Time;
 using Identity.Server.Events;
 using Identity.Server.Metrics;
 using Microsoft.Extensions.Hosting;
@@ -155,8 +156,8 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         lastRejectedHash = null;
         metrics.RecordIssuerReload(success: true);
         var now = time.GetUtcNow();
-        Log.IssuerLoaded(logger, next.Issuer.Subject, next.Issuer.NotAfter.ToUniversalTime(),
-            (long)(new DateTimeOffset(next.Issuer.NotAfter.ToUniversalTime()) - now).TotalSeconds, next.Anchors.Count);
+        var invalidAfter = new DateTimeOffset(next.Issuer.NotAfter.ToUniversalTime());
+        Log.IssuerLoaded(logger, next.Issuer.Subject, new Rfc3339Time(invalidAfter), (long)(invalidAfter - now).TotalSeconds, next.Anchors.Count);
         if (started)
         {
             events.IssuerUpdated();

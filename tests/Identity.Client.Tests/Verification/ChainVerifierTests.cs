@@ -34,7 +34,7 @@ public sealed class ChainVerifierTests
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "leaf");
 
         Assert.Equal(VerificationFailure.Expired, result.Failure);
-        var notAfter = issuer.Certificate.NotAfter.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        var notAfter = issuer.Certificate.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         Assert.Equal($"leaf chain certificate 'CN=issuer' expired at {notAfter}", result.Message);
     }
 
@@ -48,7 +48,7 @@ public sealed class ChainVerifierTests
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "peer");
 
         Assert.Equal(VerificationFailure.NotYetValid, result.Failure);
-        var notBefore = leaf.NotBefore.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        var notBefore = leaf.NotBefore.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         Assert.Equal($"peer certificate is not valid before {notBefore}", result.Message);
     }
 
