@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.X509;
 
 namespace Identity.Cli.Check;
 
@@ -8,7 +8,6 @@ internal static class CryptoRequirements
 {
     private const string EcPublicKeyOid = "1.2.840.10045.2.1";
     private const string RsaPublicKeyOid = "1.2.840.113549.1.1.1";
-    private const string P256Oid = "1.2.840.10045.3.1.7";
     private const string EcdsaSha256Oid = "1.2.840.10045.4.3.2";
     private const string Sha256RsaOid = "1.2.840.113549.1.1.11";
 
@@ -20,12 +19,15 @@ internal static class CryptoRequirements
             case EcPublicKeyOid:
                 return CheckP256(certificate) ?? CheckSignature(certificate, "must be signed by an ECDSA P-256 or RSA key");
             case RsaPublicKeyOid:
-                using (var rsa = certificate.GetRSAPublicKey()!)
+                var rsa = PublicKeyInfo.Decode(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+                if (rsa.Value is not { Problem: null } key)
                 {
-                    if (rsa.KeySize is not (2048 or 4096))
-                    {
-                        return $"must use a 2048 or 4096 bit RSA key, instead {rsa.KeySize} bits were used";
-                    }
+                    return $"the RSA public key is invalid: {rsa.Error ?? rsa.Value!.Problem}";
+                }
+
+                if (key.Bits is not (2048 or 4096))
+                {
+                    return $"must use a 2048 or 4096 bit RSA key, instead {key.Bits} bits were used";
                 }
 
                 return CheckSignature(certificate, "must be signed by an ECDSA P-256 or RSA key");
@@ -47,28 +49,22 @@ internal static class CryptoRequirements
 
     private static string? CheckP256(X509Certificate2 certificate)
     {
-        using var ec = certificate.GetECDsaPublicKey();
-        if (ec is null)
+        var key = PublicKeyInfo.Decode(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        if (key.Value is not { } ec)
         {
-            return "the ECDSA public key cannot be read";
+            return $"the ECDSA public key cannot be read: {key.Error}";
         }
 
-        var curve = ec.ExportParameters(includePrivateParameters: false).Curve;
-        if (curve.IsNamed && curve.Oid.Value == P256Oid)
+        if (ec.Curve == EllipticCurve.P256 && ec.Problem is null)
         {
             return null;
         }
 
-        var name = curve.IsNamed
-            ? curve.Oid.Value switch
-            {
-                "1.3.132.0.33" => "P-224",
-                "1.3.132.0.34" => "P-384",
-                "1.3.132.0.35" => "P-521",
-                _ => curve.Oid.FriendlyName ?? curve.Oid.Value ?? "an unknown curve",
-            }
-            : $"an explicit {ec.KeySize}-bit curve";
-        return $"must use P-256 curve for public key, instead {name} was used";
+        return ec.CurveOid is null
+            ? "must use P-256 curve for public key, instead an explicit curve was used"
+            : ec.Curve == EllipticCurve.P256
+                ? $"the ECDSA public key is invalid: {ec.Problem}"
+                : $"must use P-256 curve for public key, instead {EllipticCurve.DisplayName(ec.CurveOid)} was used";
     }
 
     private static string? CheckSignature(X509Certificate2 certificate, string requirement) =>
@@ -87,18 +83,6 @@ internal static class CryptoRequirements
     };
 
     /// <summary>Go's names for signature algorithms (<c>x509.SignatureAlgorithm.String()</c>).</summary>
-    public static string SignatureAlgorithmName(X509Certificate2 certificate) => certificate.SignatureAlgorithm.Value switch
-    {
-        EcdsaSha256Oid => "ECDSA-SHA256",
-        "1.2.840.10045.4.3.3" => "ECDSA-SHA384",
-        "1.2.840.10045.4.3.4" => "ECDSA-SHA512",
-        "1.2.840.10045.4.1" => "ECDSA-SHA1",
-        Sha256RsaOid => "SHA256-RSA",
-        "1.2.840.113549.1.1.12" => "SHA384-RSA",
-        "1.2.840.113549.1.1.13" => "SHA512-RSA",
-        "1.2.840.113549.1.1.5" => "SHA1-RSA",
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS",
-        "1.3.101.112" => "Ed25519",
-        var other => other ?? "an unknown algorithm",
-    };
+    public static string SignatureAlgorithmName(X509Certificate2 certificate) =>
+        certificate.SignatureAlgorithm.Value is { } oid ? SignatureAlgorithm.NameOf(oid) : "an unknown algorithm";
 }

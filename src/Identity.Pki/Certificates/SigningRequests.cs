@@ -1,10 +1,9 @@
-using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Pki.Keys;
 using Identity.Pki.Pem;
-using Org.BouncyCastle.Pkcs;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Certificates;
 
@@ -56,106 +55,31 @@ public static class SigningRequests
             der = block.Der;
         }
 
-        return SpkiAlgorithm(der, source) == Oids.Ed25519 ? ReadWithBouncyCastle(der, source) : ReadWithPlatform(der, source);
-    }
-
-    // EC and RSA requests: the platform parser verifies the signature (no SkipSignatureValidation flag).
-    private static SigningRequest ReadWithPlatform(byte[] der, string source)
-    {
-        CertificateRequest request;
-        try
+        // One decoder for every CSR in the project; the signature is checked with the request's own key.
+        var decoded = CertificationRequest.Decode(der);
+        if (decoded.Value is not { } request)
         {
-            request = CertificateRequest.LoadSigningRequest(
-                der,
-                HashAlgorithmName.SHA256,
-                CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions,
-                RSASignaturePadding.Pkcs1);
-        }
-        catch (CryptographicException e)
-        {
-            throw new PkiException($"error verifying {source}: the certificate signing request signature is not valid or the request is malformed", e);
+            throw new PkiException($"error parsing {source}: not a valid certificate signing request: {decoded.Error}");
         }
 
-        var sans = new SubjectAlternativeNames([], [], [], []);
-        foreach (var extension in request.CertificateExtensions)
+        if (request.PublicKey.Problem is { } problem)
         {
-            if (extension.Oid?.Value == Oids.SubjectAltName)
-            {
-                sans = SubjectAlternativeNames.Decode(extension.RawData);
-            }
+            throw new PkiException($"error parsing {source}: {problem}");
         }
 
-        return new SigningRequest(
-            request.SubjectName.GetSingleElementValue(Oids.CommonName) ?? string.Empty,
-            sans,
-            request.PublicKey.ExportSubjectPublicKeyInfo());
-    }
-
-    // The BCL cannot verify Ed25519 signatures; BouncyCastle can.
-    private static SigningRequest ReadWithBouncyCastle(byte[] der, string source)
-    {
-        Pkcs10CertificationRequest request;
-        try
+        if (request.SignatureAlgorithm is null)
         {
-            request = new Pkcs10CertificationRequest(der);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidCastException or IOException or InvalidOperationException)
-        {
-            throw new PkiException($"error parsing {source}: not a valid certificate signing request", e);
+            throw new PkiException($"error verifying {source}: unsupported signature algorithm {SignatureAlgorithm.NameOf(request.SignatureAlgorithmOid)}");
         }
 
-        bool valid;
-        try
-        {
-            valid = request.Verify();
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidCastException or IOException or InvalidOperationException or Org.BouncyCastle.Security.SecurityUtilityException or CryptographicException)
-        {
-            throw new PkiException($"error verifying {source}: unsupported or malformed signature", e);
-        }
-
-        if (!valid)
+        if (!request.VerifySignature())
         {
             throw new PkiException($"error verifying {source}: the certificate signing request signature is not valid");
         }
 
-        var info = request.GetCertificationRequestInfo();
-        var subject = new X500DistinguishedName(info.Subject.GetDerEncoded());
-        var sans = new SubjectAlternativeNames([], [], [], []);
-        var sanExtension = request.GetRequestedExtensions()?.GetExtension(Org.BouncyCastle.Asn1.X509.X509Extensions.SubjectAlternativeName);
-        if (sanExtension is not null)
-        {
-            sans = SubjectAlternativeNames.Decode(sanExtension.Value.GetOctets());
-        }
-
-        return new SigningRequest(subject.GetSingleElementValue(Oids.CommonName) ?? string.Empty, sans, info.SubjectPublicKeyInfo.GetDerEncoded());
-    }
-
-    private static string SpkiAlgorithm(byte[] der, string source)
-    {
-        try
-        {
-            var info = new AsnReader(der, AsnEncodingRules.DER).ReadSequence().ReadSequence();
-            _ = info.ReadInteger();
-            _ = info.ReadEncodedValue();
-            return info.ReadSequence().ReadSequence().ReadObjectIdentifier();
-        }
-        catch (AsnContentException e)
-        {
-            throw new PkiException($"error parsing {source}: not a valid certificate signing request", e);
-        }
-    }
-
-    private static string? GetSingleElementValue(this X500DistinguishedName name, string oid)
-    {
-        foreach (var rdn in name.EnumerateRelativeDistinguishedNames())
-        {
-            if (!rdn.HasMultipleElements && rdn.GetSingleElementType().Value == oid)
-            {
-                return rdn.GetSingleElementValue();
-            }
-        }
-
-        return null;
+        return new SigningRequest(
+            request.Subject.CommonName ?? string.Empty,
+            request.SubjectAltNames is { } sans ? SubjectAlternativeNames.From(sans) : new SubjectAlternativeNames([], [], [], []),
+            request.PublicKey.Der.ToArray());
     }
 }

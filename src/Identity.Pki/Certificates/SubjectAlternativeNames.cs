@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Certificates;
 
@@ -89,56 +90,19 @@ public sealed partial record SubjectAlternativeNames(
         return writer.Encode();
     }
 
-    /// <summary>Decodes a subjectAltName extension value (other name types are ignored).</summary>
-    public static SubjectAlternativeNames Decode(byte[] extensionValue)
+    /// <summary>Decodes a subjectAltName extension value with <see cref="GeneralNames"/>; see <see cref="From"/>.</summary>
+    /// <exception cref="PkiException">The extension is malformed.</exception>
+    public static SubjectAlternativeNames Decode(ReadOnlyMemory<byte> extensionValue) =>
+        From(GeneralNames.Decode(extensionValue).ValueOrThrow("subjectAltName extension"));
+
+    /// <summary>
+    /// The entries of a decoded subjectAltName that can be written again: iPAddress entries of the wrong length
+    /// and the kinds this type does not model (otherName, directoryName, ...) are left out.
+    /// </summary>
+    public static SubjectAlternativeNames From(GeneralNames names)
     {
-        var dns = new List<string>();
-        var emails = new List<string>();
-        var ips = new List<IPAddress>();
-        var uris = new List<string>();
-        try
-        {
-            var seq = new AsnReader(extensionValue, AsnEncodingRules.DER).ReadSequence();
-            while (seq.HasData)
-            {
-                var tag = seq.PeekTag();
-                if (tag.TagClass != TagClass.ContextSpecific)
-                {
-                    seq.ReadEncodedValue();
-                    continue;
-                }
-
-                switch (tag.TagValue)
-                {
-                    case 1:
-                        emails.Add(seq.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 2:
-                        dns.Add(seq.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 6:
-                        uris.Add(seq.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 7:
-                        var bytes = seq.ReadOctetString(tag);
-                        if (bytes.Length is 4 or 16)
-                        {
-                            ips.Add(new IPAddress(bytes));
-                        }
-
-                        break;
-                    default:
-                        seq.ReadEncodedValue();
-                        break;
-                }
-            }
-        }
-        catch (AsnContentException e)
-        {
-            throw new PkiException("malformed subjectAltName extension", e);
-        }
-
-        return new SubjectAlternativeNames(dns, emails, ips, uris);
+        ArgumentNullException.ThrowIfNull(names);
+        return new SubjectAlternativeNames([.. names.DnsNames], [.. names.EmailAddresses], [.. names.WellFormedIPAddresses()], [.. names.Uris]);
     }
 
     /// <summary>All entries as strings, in encoding order.</summary>

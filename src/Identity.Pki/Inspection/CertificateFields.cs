@@ -3,8 +3,7 @@ using System.Net;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Inspection;
 
@@ -42,24 +41,6 @@ internal static class CertificateFields
     public const string ExtendedKeyUsage = "2.5.29.37";
     public const string AuthorityInfoAccess = "1.3.6.1.5.5.7.1.1";
 
-    private static readonly Dictionary<string, string> SignatureAlgorithms = new(StringComparer.Ordinal)
-    {
-        ["1.2.840.113549.1.1.2"] = "MD2-RSA",
-        ["1.2.840.113549.1.1.4"] = "MD5-RSA",
-        ["1.2.840.113549.1.1.5"] = "SHA1-RSA",
-        ["1.2.840.113549.1.1.11"] = "SHA256-RSA",
-        ["1.2.840.113549.1.1.12"] = "SHA384-RSA",
-        ["1.2.840.113549.1.1.13"] = "SHA512-RSA",
-        ["1.2.840.113549.1.1.10"] = "SHA256-RSAPSS",
-        ["1.2.840.10040.4.3"] = "DSA-SHA1",
-        ["2.16.840.1.101.3.4.3.2"] = "DSA-SHA256",
-        ["1.2.840.10045.4.1"] = "ECDSA-SHA1",
-        ["1.2.840.10045.4.3.2"] = "ECDSA-SHA256",
-        ["1.2.840.10045.4.3.3"] = "ECDSA-SHA384",
-        ["1.2.840.10045.4.3.4"] = "ECDSA-SHA512",
-        ["1.3.101.112"] = "Ed25519",
-    };
-
     private static readonly Dictionary<string, string> ExtendedKeyUsages = new(StringComparer.Ordinal)
     {
         ["2.5.29.37.0"] = "Any Usage",
@@ -74,74 +55,32 @@ internal static class CertificateFields
         ["1.3.6.1.5.5.7.3.9"] = "OCSP Signing",
     };
 
-    public static string SignatureAlgorithmName(string oid) =>
-        SignatureAlgorithms.TryGetValue(oid, out var name) ? name : oid;
+    public static string SignatureAlgorithmName(string oid) => SignatureAlgorithm.NameOf(oid);
 
     public static string? ExtendedKeyUsageName(string oid) =>
         ExtendedKeyUsages.TryGetValue(oid, out var name) ? name : null;
 
     /// <summary>Attribute type and value pairs of a Name in encoded order; value null when not a string.</summary>
-    public static List<(string Oid, string? Value)> ParseName(ReadOnlyMemory<byte> der)
-    {
-        var result = new List<(string, string?)>();
-        if (der.IsEmpty)
-        {
-            return result;
-        }
+    /// <exception cref="PkiException">The Name is malformed.</exception>
+    public static List<(string Oid, string? Value)> ParseName(ReadOnlyMemory<byte> der) =>
+        der.IsEmpty ? [] : [.. DecodeName(der).Attributes.Select(a => (a.Oid, a.Value))];
 
-        var rdns = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-        while (rdns.HasData)
-        {
-            var set = rdns.ReadSetOf(skipSortOrderValidation: true);
-            while (set.HasData)
-            {
-                var pair = set.ReadSequence();
-                var oid = pair.ReadObjectIdentifier();
-                var tag = pair.PeekTag();
-                string? value = null;
-                if (tag.TagClass == TagClass.Universal && IsStringTag((UniversalTagNumber)tag.TagValue))
-                {
-                    value = pair.ReadCharacterString((UniversalTagNumber)tag.TagValue);
-                }
-                else
-                {
-                    pair.ReadEncodedValue();
-                }
+    public static string? CommonName(ReadOnlyMemory<byte> nameDer) => nameDer.IsEmpty ? null : DecodeName(nameDer).CommonName;
 
-                result.Add((oid, value));
-            }
-        }
+    private static DistinguishedName DecodeName(ReadOnlyMemory<byte> der) =>
+        DistinguishedName.Decode(der, AsnEncodingRules.BER).ValueOrThrow("name");
 
-        return result;
-    }
-
-    private static bool IsStringTag(UniversalTagNumber tag) => tag is UniversalTagNumber.UTF8String
-        or UniversalTagNumber.PrintableString or UniversalTagNumber.IA5String or UniversalTagNumber.T61String
-        or UniversalTagNumber.BMPString or UniversalTagNumber.UniversalString or UniversalTagNumber.NumericString
-        or UniversalTagNumber.VisibleString;
-
-    public static string? CommonName(ReadOnlyMemory<byte> nameDer)
-    {
-        // Go keeps the last CN it sees.
-        return ParseName(nameDer).LastOrDefault(p => p.Oid == "2.5.4.3").Value;
-    }
-
+    /// <exception cref="PkiException">The SubjectPublicKeyInfo is malformed.</exception>
     public static PublicKeyDetails DescribeKey(X509Parts parts)
     {
-        var raw = parts.KeyBits.ToArray();
-        switch (parts.KeyAlgorithmOid)
+        var key = PublicKeyInfo.Decode(parts.SpkiDer).ValueOrThrow("public key");
+        var raw = key.KeyBits.ToArray();
+        switch (key.Kind)
         {
-            case "1.2.840.10045.2.1":
+            case PublicKeyKind.Ec:
             {
-                var curveOid = parts.KeyParameters is { } p ? new AsnReader(p, AsnEncodingRules.DER).ReadObjectIdentifier() : null;
-                var (curve, bits) = curveOid switch
-                {
-                    "1.2.840.10045.3.1.7" => ("P-256", 256),
-                    "1.3.132.0.34" => ("P-384", 384),
-                    "1.3.132.0.35" => ("P-521", 521),
-                    "1.3.132.0.33" => ("P-224", 224),
-                    _ => (curveOid ?? "unknown", 0),
-                };
+                var curve = EllipticCurve.DisplayName(key.CurveOid);
+                var bits = key.Curve?.Bits ?? (curve == "P-224" ? 224 : 0);
                 byte[]? x = null, y = null;
                 if (raw.Length > 1 && raw[0] == 0x04)
                 {
@@ -150,20 +89,14 @@ internal static class CertificateFields
                     y = TrimLeadingZeros(raw.AsSpan(1 + size, size));
                 }
 
-                return new PublicKeyDetails("ECDSA", bits, curve, curveOid, x, y, null, null, raw);
+                return new PublicKeyDetails("ECDSA", bits, curve, key.CurveOid, x, y, null, null, raw);
             }
 
-            case "1.2.840.113549.1.1.1":
-            case "1.2.840.113549.1.1.10":
-            {
-                var sequence = new AsnReader(raw, AsnEncodingRules.DER).ReadSequence();
-                var modulus = TrimLeadingZeros(sequence.ReadIntegerBytes().Span);
-                var exponent = sequence.ReadInteger();
-                var bits = (int)new BigInteger(modulus, isUnsigned: true, isBigEndian: true).GetBitLength();
-                return new PublicKeyDetails("RSA", bits, null, null, null, null, modulus, exponent, raw);
-            }
+            case PublicKeyKind.Rsa when key.Modulus is not null:
+                return new PublicKeyDetails("RSA", key.Bits, null, null, null, null, key.Modulus,
+                    new BigInteger(key.Exponent, isUnsigned: true, isBigEndian: true), raw);
 
-            case "1.3.101.112":
+            case PublicKeyKind.Ed25519:
                 return new PublicKeyDetails("Ed25519", raw.Length * 8, null, null, null, null, null, null, raw);
 
             default:
@@ -243,57 +176,13 @@ internal static class CertificateFields
         return list;
     }
 
+    /// <exception cref="PkiException">The extension is malformed.</exception>
     public static SubjectAltNames ParseSubjectAltNames(ReadOnlyMemory<byte> value)
     {
-        var dns = new List<string>();
-        var email = new List<string>();
-        var ip = new List<string>();
-        var uri = new List<string>();
-        var other = new List<(string, byte[])>();
-        var names = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
-        while (names.HasData)
-        {
-            var tag = names.PeekTag();
-            if (tag.TagClass != TagClass.ContextSpecific)
-            {
-                names.ReadEncodedValue();
-                continue;
-            }
-
-            switch (tag.TagValue)
-            {
-                case 0:
-                    var otherName = names.ReadSequence(tag);
-                    var oid = otherName.ReadObjectIdentifier();
-                    var wrapped = otherName.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true));
-                    other.Add((oid, wrapped.ReadEncodedValue().ToArray()));
-                    break;
-                case 1:
-                    email.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                    break;
-                case 2:
-                    dns.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                    break;
-                case 6:
-                    uri.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                    break;
-                case 7:
-                    var bytes = names.ReadOctetString(tag);
-                    ip.Add(bytes.Length is 4 or 16 ? FormatIp(bytes) : "?" + Convert.ToHexStringLower(bytes));
-                    break;
-                default:
-                    names.ReadEncodedValue();
-                    break;
-            }
-        }
-
-        return new SubjectAltNames(dns, email, ip, uri, other);
-    }
-
-    private static string FormatIp(byte[] bytes)
-    {
-        var address = new IPAddress(bytes);
-        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();
+        var names = GeneralNames.Decode(value, AsnEncodingRules.BER).ValueOrThrow("subjectAltName");
+        return new SubjectAltNames(names.DnsNames, names.EmailAddresses,
+            [.. names.IPAddresses.Select(b => GeneralNames.ToIPAddress(b)?.ToString() ?? "?" + Convert.ToHexStringLower(b))],
+            names.Uris, names.OtherNames);
     }
 
     public static List<string> ParseCrlDistributionPoints(ReadOnlyMemory<byte> value)
@@ -371,63 +260,14 @@ internal static class CertificateFields
     /// </summary>
     public static bool? VerifySignature(X509Parts subject, X509Parts issuer)
     {
-        try
+        if (SignatureAlgorithm.FromOid(subject.SignatureAlgorithmOid) is not { } algorithm)
         {
-            var data = subject.TbsDer.Span;
-            var signature = subject.Signature.Span;
-            switch (subject.SignatureAlgorithmOid)
-            {
-                case "1.2.840.10045.4.3.2":
-                case "1.2.840.10045.4.3.3":
-                case "1.2.840.10045.4.3.4":
-                {
-                    using var key = ECDsa.Create();
-                    key.ImportSubjectPublicKeyInfo(issuer.SpkiDer.Span, out _);
-                    return key.VerifyData(data, signature, HashFor(subject.SignatureAlgorithmOid), DSASignatureFormat.Rfc3279DerSequence);
-                }
-
-                case "1.2.840.113549.1.1.5":
-                case "1.2.840.113549.1.1.11":
-                case "1.2.840.113549.1.1.12":
-                case "1.2.840.113549.1.1.13":
-                {
-                    using var key = RSA.Create();
-                    key.ImportSubjectPublicKeyInfo(issuer.SpkiDer.Span, out _);
-                    return key.VerifyData(data, signature, HashFor(subject.SignatureAlgorithmOid), RSASignaturePadding.Pkcs1);
-                }
-
-                case "1.3.101.112":
-                {
-                    // The BCL has no Ed25519; BouncyCastle verifies it.
-                    if (issuer.KeyAlgorithmOid != "1.3.101.112" || issuer.KeyBits.Length != Ed25519PublicKeyParameters.KeySize)
-                    {
-                        return false;
-                    }
-
-                    var verifier = new Ed25519Signer();
-                    verifier.Init(false, new Ed25519PublicKeyParameters(issuer.KeyBits.ToArray(), 0));
-                    var tbs = subject.TbsDer.ToArray();
-                    verifier.BlockUpdate(tbs, 0, tbs.Length);
-                    return verifier.VerifySignature(subject.Signature.ToArray());
-                }
-
-                default:
-                    return null;
-            }
+            return null;
         }
-        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
-        {
-            return false;
-        }
+
+        var key = PublicKeyInfo.Decode(issuer.SpkiDer);
+        return key.Value is { } usable && algorithm.Verify(usable, subject.TbsDer.Span, subject.Signature.Span);
     }
-
-    private static HashAlgorithmName HashFor(string signatureOid) => signatureOid switch
-    {
-        "1.2.840.10045.4.3.3" or "1.2.840.113549.1.1.12" => HashAlgorithmName.SHA384,
-        "1.2.840.10045.4.3.4" or "1.2.840.113549.1.1.13" => HashAlgorithmName.SHA512,
-        "1.2.840.113549.1.1.5" => HashAlgorithmName.SHA1,
-        _ => HashAlgorithmName.SHA256,
-    };
 
     /// <summary>Go's bytes.Runes + strconv.IsPrint sanitizing of an unknown extension's raw value.</summary>
     public static string Sanitize(ReadOnlySpan<byte> value)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Pki.Time;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Inspection;
 

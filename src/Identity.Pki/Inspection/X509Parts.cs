@@ -1,10 +1,8 @@
 using System.Formats.Asn1;
 using System.Numerics;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Inspection;
-
-/// <summary>One extension as it appears on the wire.</summary>
-internal sealed record RawExtension(string Oid, bool Critical, ReadOnlyMemory<byte> Value);
 
 /// <summary>
 /// The fields of a certificate or PKCS#10 request, read straight from the DER so that output can show exactly
@@ -55,7 +53,7 @@ internal sealed class X509Parts
         var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
         var tbsDer = outer.PeekEncodedValue();
         var tbs = outer.ReadSequence();
-        var signatureAlgorithm = ReadAlgorithm(outer, out _);
+        var (signatureAlgorithm, _) = DerReading.ReadAlgorithm(outer);
         var signature = outer.ReadBitString(out _);
 
         var version = 1;
@@ -67,7 +65,7 @@ internal sealed class X509Parts
         }
 
         var serial = tbs.ReadIntegerBytes();
-        ReadAlgorithm(tbs, out _);
+        DerReading.ReadAlgorithm(tbs);
         var issuer = tbs.ReadEncodedValue();
         var validity = tbs.ReadSequence();
         var notBefore = ReadTime(validity);
@@ -82,7 +80,7 @@ internal sealed class X509Parts
             if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 3)
             {
                 var wrapper = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true));
-                extensions.AddRange(ReadExtensions(wrapper.ReadSequence()));
+                extensions.AddRange(RawExtension.ReadAll(wrapper.ReadSequence()));
             }
             else
             {
@@ -110,88 +108,40 @@ internal sealed class X509Parts
         };
     }
 
+    /// <summary>A request's parts, from the project's one CSR decoder.</summary>
+    /// <exception cref="PkiException">The request is malformed.</exception>
     public static X509Parts ParseRequest(ReadOnlyMemory<byte> der)
     {
-        var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-        var infoDer = outer.PeekEncodedValue();
-        var info = outer.ReadSequence();
-        var signatureAlgorithm = ReadAlgorithm(outer, out _);
-        var signature = outer.ReadBitString(out _);
-
-        var version = (int)info.ReadInteger();
-        var subject = info.ReadEncodedValue();
-        var spki = info.PeekEncodedValue();
-        var (keyOid, keyParameters, keyBits) = ReadSpki(info);
-        var extensions = new List<RawExtension>();
-        if (info.HasData)
-        {
-            var attributes = info.ReadSetOf(skipSortOrderValidation: true, new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true));
-            while (attributes.HasData)
-            {
-                var attribute = attributes.ReadSequence();
-                var type = attribute.ReadObjectIdentifier();
-                var values = attribute.ReadSetOf(skipSortOrderValidation: true);
-                if (type == "1.2.840.113549.1.9.14")
-                {
-                    while (values.HasData)
-                    {
-                        extensions.AddRange(ReadExtensions(values.ReadSequence()));
-                    }
-                }
-            }
-        }
-
+        var request = CertificationRequest.Decode(der).ValueOrThrow("certificate signing request");
+        var key = request.PublicKey;
         return new X509Parts
         {
             IsRequest = true,
             Der = der,
-            TbsDer = infoDer,
-            Version = version,
-            SubjectDer = subject,
+            TbsDer = request.InfoDer,
+            Version = 0,
+            SubjectDer = request.Subject.Der,
             IssuerDer = ReadOnlyMemory<byte>.Empty,
-            SpkiDer = spki,
-            KeyAlgorithmOid = keyOid,
-            KeyParameters = keyParameters,
-            KeyBits = keyBits,
-            Extensions = extensions,
-            SignatureAlgorithmOid = signatureAlgorithm,
-            Signature = signature,
+            SpkiDer = key.Der,
+            KeyAlgorithmOid = key.AlgorithmOid,
+            KeyParameters = key.Parameters,
+            KeyBits = key.KeyBits,
+            Extensions = request.Extensions,
+            SignatureAlgorithmOid = request.SignatureAlgorithmOid,
+            Signature = request.Signature,
         };
     }
 
     private static (string Oid, ReadOnlyMemory<byte>? Parameters, ReadOnlyMemory<byte> Bits) ReadSpki(AsnReader reader)
     {
         var spki = reader.ReadSequence();
-        var oid = ReadAlgorithm(spki, out var parameters);
+        var (oid, parameters) = DerReading.ReadAlgorithm(spki);
         var bits = spki.ReadBitString(out _);
         return (oid, parameters, bits);
-    }
-
-    private static string ReadAlgorithm(AsnReader reader, out ReadOnlyMemory<byte>? parameters)
-    {
-        var algorithm = reader.ReadSequence();
-        var oid = algorithm.ReadObjectIdentifier();
-        parameters = algorithm.HasData ? algorithm.ReadEncodedValue() : null;
-        return oid;
     }
 
     private static DateTimeOffset ReadTime(AsnReader reader) =>
         reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime)
             ? reader.ReadUtcTime(twoDigitYearMax: 2049)
             : reader.ReadGeneralizedTime();
-
-    private static List<RawExtension> ReadExtensions(AsnReader sequence)
-    {
-        var list = new List<RawExtension>();
-        while (sequence.HasData)
-        {
-            var extension = sequence.ReadSequence();
-            var oid = extension.ReadObjectIdentifier();
-            var critical = extension.PeekTag().HasSameClassAndValue(Asn1Tag.Boolean) && extension.ReadBoolean();
-            var value = extension.ReadOctetString();
-            list.Add(new RawExtension(oid, critical, value));
-        }
-
-        return list;
-    }
 }

@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Verification;
 
@@ -169,10 +170,10 @@ public static class CertificateFile
                     break;
                 case "CERTIFICATE REQUEST":
                 case "NEW CERTIFICATE REQUEST":
-                    if (!LooksLikeCertificateRequest(der))
+                    if (CertificationRequest.Decode(der).Error is { } error)
                     {
                         throw new CertificateFileException(
-                            $"{source}: PEM block {blockNumber} ({label}) is not a valid PKCS#10 certificate request");
+                            $"{source}: PEM block {blockNumber} ({label}) is not a valid PKCS#10 certificate request: {error}");
                     }
 
                     requests.Add(der);
@@ -222,7 +223,7 @@ public static class CertificateFile
         }
 
         var der = data.ToArray();
-        if (LooksLikeCertificateRequest(der))
+        if (CertificationRequest.Decode(der).IsValid)
         {
             return new CertificateFileContents(source, CertificateFileFormat.Der, [], [der], []);
         }
@@ -241,41 +242,6 @@ public static class CertificateFile
         {
             throw new CertificateFileException(
                 $"{source}: {what} is not a valid X.509 certificate: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>
-    /// PKCS#10: SEQUENCE { SEQUENCE { INTEGER version, Name, SubjectPublicKeyInfo, [0] attributes }, ... }.
-    /// A certificate's TBS has a serial or [0] version followed by an AlgorithmIdentifier instead.
-    /// </summary>
-    internal static bool LooksLikeCertificateRequest(ReadOnlyMemory<byte> der)
-    {
-        try
-        {
-            var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-            var info = outer.ReadSequence();
-            _ = outer.ReadSequence();
-            _ = outer.ReadBitString(out _);
-            if (outer.HasData)
-            {
-                return false;
-            }
-
-            if (!info.TryReadInt32(out var version) || version != 0)
-            {
-                return false;
-            }
-
-            _ = info.ReadSequence(); // subject
-            var spki = info.ReadSequence();
-            _ = spki.ReadSequence();
-            _ = spki.ReadBitString(out _);
-            var attributes = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-            return info.HasData && info.PeekTag().HasSameClassAndValue(attributes);
-        }
-        catch (AsnContentException)
-        {
-            return false;
         }
     }
 }

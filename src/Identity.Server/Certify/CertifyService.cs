@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Identity.Pki.Time;
+using Identity.Pki.X509;
 using Identity.Protocol;
 using Identity.Server.Events;
 using Identity.Server.Issuance;
@@ -98,15 +99,8 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
             throw Fail(StatusCode.InvalidArgument, "missing certificate signing request");
         }
 
-        ParsedCsr csr;
-        try
-        {
-            csr = csrParser.Parse(request.CertificateSigningRequest.Span);
-        }
-        catch (CsrFormatException e)
-        {
-            throw Fail(StatusCode.InvalidArgument, e.Message);
-        }
+        var parsed = csrParser.Parse(request.CertificateSigningRequest.Memory);
+        var csr = parsed.Value ?? throw Fail(StatusCode.InvalidArgument, parsed.Error!);
 
         var now = time.GetUtcNow();
         if (IssuerLoader.CheckValidity(issuer, now) is { } invalid)
@@ -204,6 +198,11 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         if (options.RejectSha1Csr && csr.SignatureIsSha1)
         {
             throw Fail(StatusCode.InvalidArgument, "CSR is signed with SHA-1, which is not accepted");
+        }
+
+        if (!csr.SignatureSupported)
+        {
+            throw Fail(StatusCode.InvalidArgument, $"CSR signature algorithm {csr.SignatureAlgorithm} is not supported");
         }
 
         if (!csr.SignatureValid)

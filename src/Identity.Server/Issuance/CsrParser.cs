@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Formats.Asn1;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.X509;
 
 namespace Identity.Server.Issuance;
 
@@ -14,12 +13,12 @@ internal sealed record ParsedCsr(
     bool HasEmail,
     bool HasIp,
     bool HasUri,
-    PublicKey PublicKey,
     byte[] SubjectPublicKeyInfo,
     string KeyAlgorithm,
     string? CurveName,
     string SignatureAlgorithm,
     bool SignatureIsSha1,
+    bool SignatureSupported,
     bool SignatureValid)
 {
     public bool IsEcdsa => KeyAlgorithm == "ECDSA";
@@ -27,25 +26,20 @@ internal sealed record ParsedCsr(
     public bool IsP256 => CurveName == "P-256";
 }
 
-/// <summary>Raised when the bytes are not a DER PKCS#10 request.</summary>
-internal sealed class CsrFormatException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
-/// Parses DER PKCS#10 requests and verifies their signature (proof of possession), remembering results by a
-/// SHA-256 of the bytes: proxies resend the same CSR on every renewal, so the verify is paid once per proxy.
+/// Parses DER PKCS#10 requests with Identity.Pki's decoder and verifies their signature (proof of possession),
+/// remembering results by a SHA-256 of the bytes: proxies resend the same CSR on every renewal, so the verify is
+/// paid once per proxy. Malformed requests are answers (<see cref="Decoded{T}"/>), never exceptions.
 /// </summary>
 internal sealed class CsrParser(int capacity)
 {
-    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
-    private const string RsaOid = "1.2.840.113549.1.1.1";
-    private const string SanOid = "2.5.29.17";
-    private const string CommonNameOid = "2.5.4.3";
+    private const string Prefix = "failed to parse certificate signing request: ";
 
     private readonly ConcurrentDictionary<CsrKey, ParsedCsr> cache = new();
 
     public int CachedCount => cache.Count;
 
-    public ParsedCsr Parse(ReadOnlySpan<byte> der)
+    public Decoded<ParsedCsr> Parse(ReadOnlyMemory<byte> der)
     {
         if (capacity == 0)
         {
@@ -53,14 +47,20 @@ internal sealed class CsrParser(int capacity)
         }
 
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(der, digest);
+        SHA256.HashData(der.Span, digest);
         var key = MemoryMarshal.Read<CsrKey>(digest);
-        if (cache.TryGetValue(key, out var parsed))
+        if (cache.TryGetValue(key, out var cached))
         {
+            return Decoded.Ok(cached);
+        }
+
+        var parsed = ParseUncached(der);
+        if (parsed.Value is not { } value)
+        {
+            // Refusals are not cached: they are cheap to repeat and would let junk evict the fleet's CSRs.
             return parsed;
         }
 
-        parsed = ParseUncached(der);
         if (cache.Count >= capacity)
         {
             // Bounded without LRU bookkeeping on the hot path: a full cache is dropped and refills with the
@@ -68,175 +68,40 @@ internal sealed class CsrParser(int capacity)
             cache.Clear();
         }
 
-        cache.TryAdd(key, parsed);
+        cache.TryAdd(key, value);
         return parsed;
     }
 
-    public static ParsedCsr ParseUncached(ReadOnlySpan<byte> der)
+    public static Decoded<ParsedCsr> ParseUncached(ReadOnlyMemory<byte> der)
     {
-        byte[] info;
-        string signatureOid;
-        byte[] signature;
-        CertificateRequest request;
-        try
+        var decoded = CertificationRequest.Decode(der);
+        if (decoded.Value is not { } request)
         {
-            var reader = new AsnReader(der.ToArray(), AsnEncodingRules.DER);
-            var outer = reader.ReadSequence();
-            reader.ThrowIfNotEmpty();
-            info = outer.ReadEncodedValue().ToArray();
-            var algorithm = outer.ReadSequence();
-            signatureOid = algorithm.ReadObjectIdentifier();
-            signature = outer.ReadBitString(out _);
-            outer.ThrowIfNotEmpty();
-            request = CertificateRequest.LoadSigningRequest(der.ToArray(), HashAlgorithmName.SHA256,
-                CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
-        }
-        catch (Exception e) when (e is AsnContentException or CryptographicException or ArgumentException)
-        {
-            // A fixed text: the parser's own wording differs between runtimes and would make the contract unstable.
-            throw new CsrFormatException("failed to parse certificate signing request: not a DER PKCS#10 CertificationRequest", e);
+            return Decoded.Fail<ParsedCsr>(Prefix + decoded.Error);
         }
 
-        var (dns, email, ip, uri) = ReadSubjectAltNames(request.CertificateExtensions);
+        // Like Go's parser, a key that is not a usable key of a known kind makes the request unparsable.
         var key = request.PublicKey;
-        var (keyAlgorithm, curve) = DescribeKey(key);
-        var (hash, isSha1, family) = DescribeSignature(signatureOid);
-        var valid = hash is { } h && Verify(key, family, h, info, signature);
-        return new ParsedCsr(CommonName(request.SubjectName), dns, email, ip, uri, key, key.ExportSubjectPublicKeyInfo(), keyAlgorithm, curve,
-            signatureOid, isSha1, valid);
-    }
-
-    private static string? CommonName(X500DistinguishedName name)
-    {
-        string? cn = null;
-        foreach (var rdn in name.EnumerateRelativeDistinguishedNames())
+        if (key.Problem is { } problem)
         {
-            // Go keeps the last CN it sees; do the same so "CN mismatch" means what it means for Linkerd.
-            if (!rdn.HasMultipleElements && rdn.GetSingleElementType().Value == CommonNameOid)
-            {
-                cn = rdn.GetSingleElementValue();
-            }
+            return Decoded.Fail<ParsedCsr>(Prefix + problem);
         }
 
-        return cn;
-    }
-
-    private static (ImmutableArray<string> Dns, bool Email, bool Ip, bool Uri) ReadSubjectAltNames(IEnumerable<X509Extension> extensions)
-    {
-        var dns = ImmutableArray.CreateBuilder<string>();
-        bool email = false, ip = false, uri = false;
-        foreach (var ext in extensions)
-        {
-            if (ext.Oid?.Value != SanOid)
-            {
-                continue;
-            }
-
-            try
-            {
-                var names = new AsnReader(ext.RawData, AsnEncodingRules.DER).ReadSequence();
-                while (names.HasData)
-                {
-                    var tag = names.PeekTag();
-                    if (tag.TagClass != TagClass.ContextSpecific)
-                    {
-                        names.ReadEncodedValue();
-                        continue;
-                    }
-
-                    switch (tag.TagValue)
-                    {
-                        case 1:
-                            email = true;
-                            names.ReadEncodedValue();
-                            break;
-                        case 2:
-                            dns.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                            break;
-                        case 6:
-                            uri = true;
-                            names.ReadEncodedValue();
-                            break;
-                        case 7:
-                            ip = true;
-                            names.ReadEncodedValue();
-                            break;
-                        default:
-                            names.ReadEncodedValue();
-                            break;
-                    }
-                }
-            }
-            catch (AsnContentException e)
-            {
-                throw new CsrFormatException("failed to parse certificate signing request: malformed subjectAltName extension", e);
-            }
-        }
-
-        return (dns.ToImmutable(), email, ip, uri);
-    }
-
-    private static (string Algorithm, string? Curve) DescribeKey(PublicKey key)
-    {
-        switch (key.Oid.Value)
-        {
-            case EcPublicKeyOid:
-                var curveOid = key.EncodedParameters?.RawData is { Length: > 0 } p
-                    ? new AsnReader(p, AsnEncodingRules.DER).ReadObjectIdentifier()
-                    : null;
-                return ("ECDSA", curveOid switch
-                {
-                    "1.2.840.10045.3.1.7" => "P-256",
-                    "1.3.132.0.34" => "P-384",
-                    "1.3.132.0.35" => "P-521",
-                    _ => curveOid,
-                });
-            case RsaOid:
-                return ("RSA", null);
-            default:
-                return (key.Oid.FriendlyName ?? key.Oid.Value ?? "unknown", null);
-        }
-    }
-
-    private static (HashAlgorithmName? Hash, bool IsSha1, string Family) DescribeSignature(string oid) => oid switch
-    {
-        "1.2.840.10045.4.1" => (HashAlgorithmName.SHA1, true, "ECDSA"),
-        "1.2.840.10045.4.3.2" => (HashAlgorithmName.SHA256, false, "ECDSA"),
-        "1.2.840.10045.4.3.3" => (HashAlgorithmName.SHA384, false, "ECDSA"),
-        "1.2.840.10045.4.3.4" => (HashAlgorithmName.SHA512, false, "ECDSA"),
-        "1.2.840.113549.1.1.5" => (HashAlgorithmName.SHA1, true, "RSA"),
-        "1.2.840.113549.1.1.11" => (HashAlgorithmName.SHA256, false, "RSA"),
-        "1.2.840.113549.1.1.12" => (HashAlgorithmName.SHA384, false, "RSA"),
-        "1.2.840.113549.1.1.13" => (HashAlgorithmName.SHA512, false, "RSA"),
-        _ => (null, false, "unknown"),
-    };
-
-    private static bool Verify(PublicKey key, string family, HashAlgorithmName hash, byte[] info, byte[] signature)
-    {
-        try
-        {
-            switch (family)
-            {
-                case "ECDSA" when key.Oid.Value == EcPublicKeyOid:
-                    using (var ec = key.GetECDsaPublicKey())
-                    {
-                        return ec is not null && ec.VerifyData(info, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-                    }
-
-                case "RSA" when key.Oid.Value == RsaOid:
-                    using (var rsa = key.GetRSAPublicKey())
-                    {
-                        return rsa is not null && rsa.VerifyData(info, signature, hash, RSASignaturePadding.Pkcs1);
-                    }
-
-                default:
-                    return false;
-            }
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
+        var sans = request.SubjectAltNames;
+        var algorithm = request.SignatureAlgorithm;
+        return Decoded.Ok(new ParsedCsr(
+            request.Subject.CommonName,
+            sans is null ? [] : [.. sans.DnsNames],
+            sans is { EmailAddresses.Count: > 0 },
+            sans is { IPAddresses.Count: > 0 },
+            sans is { Uris.Count: > 0 },
+            key.Der.ToArray(),
+            key.AlgorithmName,
+            key.Curve?.Name,
+            request.SignatureAlgorithmOid,
+            algorithm?.IsSha1 ?? false,
+            algorithm is not null,
+            request.VerifySignature()));
     }
 
     [StructLayout(LayoutKind.Sequential)]
