@@ -12,6 +12,7 @@ using Grpc.Net.Client;
 using Identity.Client.Tls;
 using Identity.Client.Verification;
 using Identity.Pki.Time;
+using Identity.Pki.X509;
 using Identity.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -370,14 +371,8 @@ public sealed class IdentityClient : IWorkloadCredentialsProvider, IAsyncDisposa
             throw new CertifyException(CertifyFailureReason.MalformedCertificate, $"{field} is empty");
         }
 
-        try
-        {
-            return X509CertificateLoader.LoadCertificate(der.Span);
-        }
-        catch (CryptographicException ex)
-        {
-            throw new CertifyException(CertifyFailureReason.MalformedCertificate, $"{field} is not a DER certificate: {ex.Message}", ex);
-        }
+        var loaded = CertificateDecoder.Load(der.Span);
+        return loaded.Value ?? throw new CertifyException(CertifyFailureReason.MalformedCertificate, $"{field} is not a DER certificate: {loaded.Error}");
     }
 
     private void Publish(WorkloadCredentials credentials)

@@ -78,6 +78,11 @@ public sealed class JwksTokenValidator : ITokenValidator
 
     private async ValueTask<TokenReviewResult> ValidateAsync(string token, CancellationToken cancellationToken)
     {
+        if (!IsCompactJws(token))
+        {
+            return TokenReviewResult.Failed("token is malformed");
+        }
+
         JsonWebToken parsed;
         try
         {
@@ -219,6 +224,40 @@ public sealed class JwksTokenValidator : ITokenValidator
         }
 
         return TokenReviewResult.Success(expected, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+    }
+
+    /// <summary>
+    /// A JWS compact serialization: three base64url parts (RFC 7515 §7.1, no padding) of decodable lengths, the
+    /// signature empty for an unsecured token (refused later, by algorithm, with a precise message). Checked
+    /// before the library parses anything, whose decoder throws FormatException rather than its documented
+    /// exceptions for some bad parts.
+    /// </summary>
+    private static bool IsCompactJws(string token)
+    {
+        var parts = 0;
+        var length = 0;
+        foreach (var c in token)
+        {
+            if (c == '.')
+            {
+                if (length == 0 || length % 4 == 1 || ++parts > 2)
+                {
+                    return false;
+                }
+
+                length = 0;
+            }
+            else if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            {
+                length++;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return parts == 2 && length % 4 != 1;
     }
 
     private sealed record ParametersForKeys(JwksKeySnapshot Keys, TokenValidationParameters Parameters);

@@ -48,6 +48,9 @@ internal static partial class Log
     [LoggerMessage(2002, LogLevel.Error, "could not process CSR because of CA cert validation failure: {Reason}")]
     public static partial void IssuerInvalidAtRequest(ILogger logger, string reason);
 
+    [LoggerMessage(2003, LogLevel.Error, "Certify hit an unexpected {ExceptionType} {Frame}; answered Internal")]
+    public static partial void UnexpectedError(ILogger logger, string exceptionType, string frame);
+
     [LoggerMessage(3000, LogLevel.Information, "Serving TLS with {Identity} until {NotAfter}")]
     public static partial void ServingCertificateIssued(ILogger logger, string identity, Rfc3339Time notAfter);
 

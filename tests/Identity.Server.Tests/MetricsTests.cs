@@ -37,6 +37,29 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task An_unexpected_exception_is_logged_once_counted_by_type_and_answered_internal_with_a_fixed_message()
+    {
+        // A bug injected after issuance: the event sink throws, as any dependency might.
+        await using var server = await TestServer.StartAsync(services: s => s.AddSingleton<Events.IIssuerEventSink>(new ThrowingEventSink()));
+        var ct = TestContext.Current.CancellationToken;
+        var web = TestPki.IdentityOf("web", "emojivoto");
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+            await server.Client.CertifyAsync(TestServer.Request(web, "sa:emojivoto:web", TestPki.ProxyCsr(web)), cancellationToken: ct));
+
+        Assert.Equal(Grpc.Core.StatusCode.Internal, error.StatusCode);
+        Assert.Equal("internal error while processing the certificate request", error.Status.Detail);
+        var line = Assert.Single(server.Logs.Lines, l => l.EventId == 2003).Message;
+        Assert.StartsWith("Certify hit an unexpected System.InvalidOperationException at Identity.Server.Tests.ThrowingEventSink.IssuedLeafCertificate(", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(ThrowingEventSink.Secret, string.Join("\n", server.Logs.Lines.Select(l => l.Message)), StringComparison.Ordinal);
+        Assert.DoesNotContain("sa:emojivoto:web", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(" in /", line, StringComparison.Ordinal);
+        var metrics = await server.Admin.GetStringAsync("/metrics", ct);
+        Assert.Matches("identity_certify_unexpected_errors_total\\{[^}]*exception_type=\"System.InvalidOperationException\"[^}]*\\} 1", metrics);
+        Assert.Matches("identity_certify_requests_total\\{[^}]*grpc_code=\"Internal\"[^}]*\\} 1", metrics);
+    }
+
+    [Fact]
     public async Task One_scrape_shows_server_and_real_validator_series_after_real_certify_calls()
     {
         var now = TestServer.Now();
@@ -126,4 +149,24 @@ public sealed class MetricsTests
         var parts = sample[(sample.Contains('{', StringComparison.Ordinal) ? sample.LastIndexOf('}') + 1 : name.Length)..].Trim().Split(' ');
         return double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
     }
+}
+
+/// <summary>An event sink with a bug: its message must never reach a log (it could have echoed request data).</summary>
+internal sealed class ThrowingEventSink : Events.IIssuerEventSink
+{
+    public const string Secret = "request-derived text that must not be logged";
+
+    public void IssuerUpdated()
+    {
+    }
+
+    public void IssuerUpdateSkipped(string reason)
+    {
+    }
+
+    public void IssuerValidationFailed(string reason, string requestedIdentity)
+    {
+    }
+
+    public void IssuedLeafCertificate(string ns, string serviceAccount, string message) => throw new InvalidOperationException(Secret);
 }

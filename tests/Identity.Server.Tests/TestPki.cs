@@ -100,6 +100,41 @@ internal static class TestPki
         return request.CreateSigningRequest(new Sha1EcdsaGenerator(key));
     }
 
+    /// <summary>
+    /// A proxy-style CSR that carries <paramref name="subjectPublicKeyInfo"/> (any bytes, hostile ones included),
+    /// signed with an unrelated P-256 key: the key checks must refuse it before the signature matters.
+    /// </summary>
+    public static byte[] CsrWithPublicKey(string identity, byte[] subjectPublicKeyInfo)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var proxy = new System.Formats.Asn1.AsnReader(ProxyCsr(identity, key), System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+        var info = proxy.ReadSequence();
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteEncodedValue(info.ReadEncodedValue().Span); // version
+            writer.WriteEncodedValue(info.ReadEncodedValue().Span); // subject
+            info.ReadEncodedValue();
+            writer.WriteEncodedValue(subjectPublicKeyInfo);
+            writer.WriteEncodedValue(info.ReadEncodedValue().Span); // attributes
+        }
+
+        var infoDer = writer.Encode();
+        var csr = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (csr.PushSequence())
+        {
+            csr.WriteEncodedValue(infoDer);
+            using (csr.PushSequence())
+            {
+                csr.WriteObjectIdentifier("1.2.840.10045.4.3.2");
+            }
+
+            csr.WriteBitString(key.SignData(infoDer, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        }
+
+        return csr.Encode();
+    }
+
     /// <summary>A valid CSR whose signature's last byte is flipped: still DER, no longer a valid signature.</summary>
     public static byte[] BadSignatureCsr(string identity)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.X509;
 
 namespace Identity.Cli.Check;
 
@@ -26,15 +27,14 @@ internal static class PemReader
             }
 
             var der = Convert.FromBase64String(rest.Span[fields.Base64Data].ToString());
-            try
+            var loaded = CertificateDecoder.Load(der);
+            if (loaded.Value is not { } certificate)
             {
-                certificates.Add(X509CertificateLoader.LoadCertificate(der));
-            }
-            catch (CryptographicException ex)
-            {
-                error = $"{what}: certificate #{certificates.Count + 1} cannot be parsed: {ex.Message}";
+                error = $"{what}: certificate #{certificates.Count + 1} cannot be parsed: {loaded.Error}";
                 return certificates;
             }
+
+            certificates.Add(certificate);
 
             rest = rest[fields.Location.End..];
         }

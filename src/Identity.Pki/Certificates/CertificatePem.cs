@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Pki.Pem;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Certificates;
 
@@ -70,15 +71,6 @@ public static class CertificatePem
         return Load(block.Der, source);
     }
 
-    private static X509Certificate2 Load(byte[] der, string source)
-    {
-        try
-        {
-            return X509CertificateLoader.LoadCertificate(der);
-        }
-        catch (CryptographicException e)
-        {
-            throw new PkiException($"error parsing {source}: not a valid X.509 certificate", e);
-        }
-    }
+    private static X509Certificate2 Load(byte[] der, string source) =>
+        CertificateDecoder.Load(der).Value ?? throw new PkiException($"error parsing {source}: not a valid X.509 certificate");
 }

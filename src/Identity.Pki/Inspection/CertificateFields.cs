@@ -111,9 +111,10 @@ internal static class CertificateFields
     }
 
     /// <summary>Go's KeyUsage bit mask (bit i of the BIT STRING is 1 &lt;&lt; i).</summary>
-    public static int ParseKeyUsage(ReadOnlyMemory<byte> value)
+    /// <exception cref="PkiException">The extension is malformed (as for every extension decoder here).</exception>
+    public static int ParseKeyUsage(ReadOnlyMemory<byte> value) => Decode("keyUsage", value, reader =>
     {
-        var bytes = new AsnReader(value, AsnEncodingRules.BER).ReadBitString(out _);
+        var bytes = reader.ReadBitString(out _);
         var usage = 0;
         for (var i = 0; i < 9 && i / 8 < bytes.Length; i++)
         {
@@ -124,12 +125,12 @@ internal static class CertificateFields
         }
 
         return usage;
-    }
+    });
 
     /// <summary>(IsCA, MaxPathLen) with MaxPathLen -1 when absent.</summary>
-    public static (bool IsCa, int MaxPathLen) ParseBasicConstraints(ReadOnlyMemory<byte> value)
+    public static (bool IsCa, int MaxPathLen) ParseBasicConstraints(ReadOnlyMemory<byte> value) => Decode("basicConstraints", value, reader =>
     {
-        var sequence = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var sequence = reader.ReadSequence();
         var isCa = sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Asn1Tag.Boolean) && sequence.ReadBoolean();
         var maxPathLen = -1;
         if (sequence.HasData && sequence.TryReadInt32(out var pathLen))
@@ -138,23 +139,23 @@ internal static class CertificateFields
         }
 
         return (isCa, maxPathLen);
-    }
+    });
 
     public static byte[] ParseSubjectKeyId(ReadOnlyMemory<byte> value) =>
-        new AsnReader(value, AsnEncodingRules.BER).ReadOctetString();
+        Decode("subjectKeyIdentifier", value, reader => reader.ReadOctetString());
 
-    public static byte[] ParseAuthorityKeyId(ReadOnlyMemory<byte> value)
+    public static byte[] ParseAuthorityKeyId(ReadOnlyMemory<byte> value) => Decode("authorityKeyIdentifier", value, reader =>
     {
-        var sequence = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var sequence = reader.ReadSequence();
         var keyId = new Asn1Tag(TagClass.ContextSpecific, 0);
         return sequence.HasData && sequence.PeekTag().HasSameClassAndValue(keyId)
             ? sequence.ReadOctetString(keyId)
             : [];
-    }
+    });
 
-    public static List<string> ParseOidSequence(ReadOnlyMemory<byte> value)
+    public static List<string> ParseOidSequence(ReadOnlyMemory<byte> value) => Decode("extKeyUsage", value, reader =>
     {
-        var sequence = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var sequence = reader.ReadSequence();
         var list = new List<string>();
         while (sequence.HasData)
         {
@@ -162,11 +163,11 @@ internal static class CertificateFields
         }
 
         return list;
-    }
+    });
 
-    public static List<string> ParsePolicies(ReadOnlyMemory<byte> value)
+    public static List<string> ParsePolicies(ReadOnlyMemory<byte> value) => Decode("certificatePolicies", value, reader =>
     {
-        var sequence = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var sequence = reader.ReadSequence();
         var list = new List<string>();
         while (sequence.HasData)
         {
@@ -174,7 +175,7 @@ internal static class CertificateFields
         }
 
         return list;
-    }
+    });
 
     /// <exception cref="PkiException">The extension is malformed.</exception>
     public static SubjectAltNames ParseSubjectAltNames(ReadOnlyMemory<byte> value)
@@ -185,10 +186,10 @@ internal static class CertificateFields
             names.Uris, names.OtherNames);
     }
 
-    public static List<string> ParseCrlDistributionPoints(ReadOnlyMemory<byte> value)
+    public static List<string> ParseCrlDistributionPoints(ReadOnlyMemory<byte> value) => Decode("cRLDistributionPoints", value, reader =>
     {
         var uris = new List<string>();
-        var points = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var points = reader.ReadSequence();
         while (points.HasData)
         {
             var point = points.ReadSequence();
@@ -220,13 +221,13 @@ internal static class CertificateFields
         }
 
         return uris;
-    }
+    });
 
-    public static (List<string> Ocsp, List<string> Issuers) ParseAuthorityInfoAccess(ReadOnlyMemory<byte> value)
+    public static (List<string> Ocsp, List<string> Issuers) ParseAuthorityInfoAccess(ReadOnlyMemory<byte> value) => Decode("authorityInfoAccess", value, reader =>
     {
         var ocsp = new List<string>();
         var issuers = new List<string>();
-        var descriptions = new AsnReader(value, AsnEncodingRules.BER).ReadSequence();
+        var descriptions = reader.ReadSequence();
         var uriTag = new Asn1Tag(TagClass.ContextSpecific, 6);
         while (descriptions.HasData)
         {
@@ -249,6 +250,25 @@ internal static class CertificateFields
         }
 
         return (ocsp, issuers);
+    });
+
+    /// <summary>
+    /// Runs one extension decoder over its value (BER, as inspect shows what a lenient encoder wrote) and reports a
+    /// malformed value the way Go's parser does, naming the extension, instead of letting the reader's exception out.
+    /// </summary>
+    private static T Decode<T>(string extension, ReadOnlyMemory<byte> value, Func<AsnReader, T> read)
+    {
+        try
+        {
+            var reader = new AsnReader(value, AsnEncodingRules.BER);
+            var result = read(reader);
+            reader.ThrowIfNotEmpty();
+            return result;
+        }
+        catch (AsnContentException e)
+        {
+            throw new PkiException($"x509: malformed {extension} extension", e);
+        }
     }
 
     /// <summary>True when the signature verifies with the certificate's own public key.</summary>

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Identity.Pki.Time;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Inspection;
 
@@ -236,10 +237,10 @@ public static class CertificateJson
         w.WriteEndObject();
         switch (key.Algorithm)
         {
-            case "ECDSA" when key.CurveOid is not null && key.X is not null:
-                using (var ec = ECDsa.Create(ECCurve.CreateFromValue(key.CurveOid)))
+            // Curve parameters only for the curves this project accepts; the platform is never asked about others.
+            case "ECDSA" when EllipticCurve.FromOid(key.CurveOid) is { } known && key.X is not null:
                 {
-                    var curve = ec.ExportExplicitParameters(false).Curve;
+                    var curve = known.Explicit;
                     w.WriteStartObject("ecdsa_public_key");
                     WriteBigInt(w, "b", curve.B!);
                     w.WriteString("curve", key.Curve);

@@ -48,64 +48,103 @@ internal sealed class X509Parts
 
     public RawExtension? Find(string oid) => Extensions.FirstOrDefault(e => e.Oid == oid);
 
-    public static X509Parts ParseCertificate(ReadOnlyMemory<byte> der)
+    /// <summary>A certificate's parts; see <see cref="DecodeCertificate"/>.</summary>
+    /// <exception cref="PkiException">The certificate is malformed.</exception>
+    public static X509Parts ParseCertificate(ReadOnlyMemory<byte> der) => DecodeCertificate(der).ValueOrThrow("certificate");
+
+    /// <summary>
+    /// The project's one certificate structure decoder: strict DER, with every malformation reported as a value
+    /// that names the part at fault (Go's parser refuses the same inputs).
+    /// </summary>
+    public static Decoded<X509Parts> DecodeCertificate(ReadOnlyMemory<byte> der)
     {
-        var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
-        var tbsDer = outer.PeekEncodedValue();
-        var tbs = outer.ReadSequence();
-        var (signatureAlgorithm, _) = DerReading.ReadAlgorithm(outer);
-        var signature = outer.ReadBitString(out _);
-
-        var version = 1;
-        var versionTag = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-        if (tbs.PeekTag().HasSameClassAndValue(versionTag))
+        var error = "x509: malformed certificate";
+        try
         {
-            var explicitVersion = tbs.ReadSequence(versionTag);
-            version = (int)explicitVersion.ReadInteger() + 1;
-        }
+            var reader = new AsnReader(der, AsnEncodingRules.DER);
+            var outer = reader.ReadSequence();
+            reader.ThrowIfNotEmpty();
+            var tbsDer = outer.PeekEncodedValue();
+            error = "x509: malformed tbs certificate";
+            var tbs = outer.ReadSequence();
+            error = "x509: malformed signature algorithm identifier";
+            var (signatureAlgorithm, _) = DerReading.ReadAlgorithm(outer);
+            error = "x509: malformed signature";
+            var signature = outer.ReadBitString(out _);
+            outer.ThrowIfNotEmpty();
 
-        var serial = tbs.ReadIntegerBytes();
-        DerReading.ReadAlgorithm(tbs);
-        var issuer = tbs.ReadEncodedValue();
-        var validity = tbs.ReadSequence();
-        var notBefore = ReadTime(validity);
-        var notAfter = ReadTime(validity);
-        var subject = tbs.ReadEncodedValue();
-        var spki = tbs.PeekEncodedValue();
-        var (keyOid, keyParameters, keyBits) = ReadSpki(tbs);
-        var extensions = new List<RawExtension>();
-        while (tbs.HasData)
-        {
-            var tag = tbs.PeekTag();
-            if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 3)
+            error = "x509: malformed version";
+            var version = 1;
+            var versionTag = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
+            if (tbs.PeekTag().HasSameClassAndValue(versionTag))
             {
-                var wrapper = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true));
-                extensions.AddRange(RawExtension.ReadAll(wrapper.ReadSequence()));
-            }
-            else
-            {
-                tbs.ReadEncodedValue(); // issuer/subject unique IDs
-            }
-        }
+                var explicitVersion = tbs.ReadSequence(versionTag);
+                if (!explicitVersion.TryReadInt32(out var encoded) || encoded is < 0 or > 2)
+                {
+                    return Decoded.Fail<X509Parts>("x509: invalid version");
+                }
 
-        return new X509Parts
+                explicitVersion.ThrowIfNotEmpty();
+                version = encoded + 1;
+            }
+
+            error = "x509: malformed serial number";
+            var serial = tbs.ReadIntegerBytes();
+            error = "x509: malformed signature algorithm identifier";
+            DerReading.ReadAlgorithm(tbs);
+            error = "x509: malformed issuer";
+            var issuer = tbs.ReadEncodedValue();
+            error = "x509: malformed validity";
+            var validity = tbs.ReadSequence();
+            var notBefore = ReadTime(validity);
+            var notAfter = ReadTime(validity);
+            validity.ThrowIfNotEmpty();
+            error = "x509: malformed subject";
+            var subject = tbs.ReadEncodedValue();
+            error = "x509: malformed spki";
+            var spki = tbs.PeekEncodedValue();
+            var (keyOid, keyParameters, keyBits) = ReadSpki(tbs);
+            error = "x509: malformed extensions";
+            var extensions = new List<RawExtension>();
+            while (tbs.HasData)
+            {
+                var tag = tbs.PeekTag();
+                if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 3)
+                {
+                    var wrapper = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true));
+                    extensions.AddRange(RawExtension.ReadAll(wrapper.ReadSequence()));
+                    wrapper.ThrowIfNotEmpty();
+                }
+                else
+                {
+                    error = "x509: malformed issuerUniqueID or subjectUniqueID";
+                    tbs.ReadEncodedValue();
+                }
+            }
+
+            return Decoded.Ok(new X509Parts
+            {
+                Der = der,
+                TbsDer = tbsDer,
+                Version = version,
+                Serial = serial,
+                IssuerDer = issuer,
+                SubjectDer = subject,
+                NotBefore = notBefore,
+                NotAfter = notAfter,
+                SpkiDer = spki,
+                KeyAlgorithmOid = keyOid,
+                KeyParameters = keyParameters,
+                KeyBits = keyBits,
+                Extensions = extensions,
+                SignatureAlgorithmOid = signatureAlgorithm,
+                Signature = signature,
+            });
+        }
+        catch (AsnContentException)
         {
-            Der = der,
-            TbsDer = tbsDer,
-            Version = version,
-            Serial = serial,
-            IssuerDer = issuer,
-            SubjectDer = subject,
-            NotBefore = notBefore,
-            NotAfter = notAfter,
-            SpkiDer = spki,
-            KeyAlgorithmOid = keyOid,
-            KeyParameters = keyParameters,
-            KeyBits = keyBits,
-            Extensions = extensions,
-            SignatureAlgorithmOid = signatureAlgorithm,
-            Signature = signature,
-        };
+            return Decoded.Fail<X509Parts>(error);
+        }
     }
 
     /// <summary>A request's parts, from the project's one CSR decoder.</summary>

@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Text;
 using Identity.Pki.Pem;
+using Identity.Pki.X509;
 using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Identity.Pki.Keys;
@@ -175,8 +176,39 @@ public static class PrivateKeyPem
         throw new PkiException($"error decoding {source}: not a PEM file and not a DER private key");
     }
 
-    private static EcPrivateKey ImportEc(byte[] der, string source) =>
-        ImportEc(source, ecdsa => ecdsa.ImportECPrivateKey(der, out _));
+    private static EcPrivateKey ImportEc(byte[] der, string source)
+    {
+        RequireAllowedCurve(Sec1CurveOid(der, source), source);
+        return ImportEc(source, ecdsa => ecdsa.ImportECPrivateKey(der, out _));
+    }
+
+    /// <summary>The namedCurve of a SEC1 ECPrivateKey ([0] parameters), or null when it has none.</summary>
+    private static string? Sec1CurveOid(byte[] der, string source)
+    {
+        try
+        {
+            var key = new AsnReader(der, AsnEncodingRules.BER).ReadSequence();
+            _ = key.ReadInteger();
+            _ = key.ReadOctetString();
+            var parametersTag = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
+            return key.HasData && key.PeekTag().HasSameClassAndValue(parametersTag)
+                ? key.ReadSequence(parametersTag).ReadObjectIdentifier()
+                : null;
+        }
+        catch (AsnContentException e)
+        {
+            throw new PkiException($"error decoding {source}: malformed EC PRIVATE KEY", e);
+        }
+    }
+
+    /// <summary>The allow-list, checked before the platform sees the key: it throws for curves it does not know.</summary>
+    private static void RequireAllowedCurve(string? oid, string source)
+    {
+        if (oid is not null && EllipticCurve.FromOid(oid) is null)
+        {
+            throw new PkiException($"error decoding {source}: unsupported elliptic curve {oid}: only P-256, P-384 and P-521 are supported");
+        }
+    }
 
     /// <summary>Imports into a fresh ECDSA key that is disposed unless it is returned; the curve check may throw.</summary>
     private static EcPrivateKey ImportEc(string source, Action<ECDsa> import)
@@ -220,12 +252,19 @@ public static class PrivateKeyPem
     private static PrivateKey ImportPkcs8(byte[] der, string source)
     {
         string oid;
+        string? curveOid = null;
         byte[] privateKey;
         try
         {
             var seq = new AsnReader(der, AsnEncodingRules.BER).ReadSequence();
             _ = seq.ReadInteger();
-            oid = seq.ReadSequence().ReadObjectIdentifier();
+            var algorithm = seq.ReadSequence();
+            oid = algorithm.ReadObjectIdentifier();
+            if (oid == Oids.EcPublicKey && algorithm.HasData && algorithm.PeekTag().HasSameClassAndValue(Asn1Tag.ObjectIdentifier))
+            {
+                curveOid = algorithm.ReadObjectIdentifier();
+            }
+
             privateKey = seq.ReadOctetString();
         }
         catch (AsnContentException e)
@@ -236,6 +275,8 @@ public static class PrivateKeyPem
         switch (oid)
         {
             case Oids.EcPublicKey:
+                RequireAllowedCurve(curveOid, source);
+                RequireAllowedCurve(Sec1CurveOid(privateKey, source), source);
                 return ImportEc(source, ecdsa => ecdsa.ImportPkcs8PrivateKey(der, out _));
 
             case Oids.RsaEncryption:

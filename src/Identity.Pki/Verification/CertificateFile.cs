@@ -234,14 +234,7 @@ public static class CertificateFile
 
     private static X509Certificate2 LoadCertificate(byte[] der, string source, string what)
     {
-        try
-        {
-            return X509CertificateLoader.LoadCertificate(der);
-        }
-        catch (CryptographicException ex)
-        {
-            throw new CertificateFileException(
-                $"{source}: {what} is not a valid X.509 certificate: {ex.Message}", ex);
-        }
+        var loaded = CertificateDecoder.Load(der);
+        return loaded.Value ?? throw new CertificateFileException($"{source}: {what} is not a valid X.509 certificate: {loaded.Error}");
     }
 }

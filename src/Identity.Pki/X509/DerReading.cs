@@ -37,6 +37,6 @@ internal static class DerReading
     public static ReadOnlyMemory<byte>? ReadWholeBytes(AsnReader reader)
     {
         var bits = reader.ReadBitString(out var unused);
-        return unused == 0 ? bits : null;
+        return unused == 0 ? (ReadOnlyMemory<byte>?)bits : null;
     }
 }

@@ -25,10 +25,10 @@ public sealed class EllipticCurve
         CoordinateSize = coordinateSize;
         Curve = curve;
         using var key = ECDsa.Create(curve);
-        var explicitCurve = key.ExportExplicitParameters(includePrivateParameters: false).Curve;
-        _p = Unsigned(explicitCurve.Prime!);
-        _a = Unsigned(explicitCurve.A!);
-        _b = Unsigned(explicitCurve.B!);
+        Explicit = key.ExportExplicitParameters(includePrivateParameters: false).Curve;
+        _p = Unsigned(Explicit.Prime!);
+        _a = Unsigned(Explicit.A!);
+        _b = Unsigned(Explicit.B!);
     }
 
     /// <summary>P-256 (secp256r1).</summary>
@@ -54,6 +54,9 @@ public sealed class EllipticCurve
 
     /// <summary>The platform's curve.</summary>
     public ECCurve Curve { get; }
+
+    /// <summary>The curve's explicit parameters (prime, a, b, generator, order), as the platform has them.</summary>
+    public ECCurve Explicit { get; }
 
     /// <summary>The curve with this OID, or null for any curve not on the allow-list.</summary>
     public static EllipticCurve? FromOid(string? oid) => oid switch

@@ -65,12 +65,15 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
             code = StatusCode.Cancelled;
             throw;
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            // A bug, not a verdict: count it and let gRPC answer Unknown without leaking the exception text.
-            code = StatusCode.Unknown;
-            Log.Refused(logger, ForLog(request.Identity), code.ToString(), "unexpected server error");
-            throw;
+            // A bug, not a verdict: logged once with where it was thrown (never the request or its message, which
+            // may echo input), counted by type, and answered with a fixed text.
+            code = StatusCode.Internal;
+            var type = e.GetType().FullName ?? e.GetType().Name;
+            Log.UnexpectedError(logger, type, ThrowingFrame(e));
+            metrics.RecordUnexpectedError(type);
+            throw Fail(StatusCode.Internal, UnexpectedErrorMessage);
         }
         finally
         {
@@ -243,6 +246,25 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         return result.Username ?? "";
+    }
+
+    /// <summary>The fixed answer to a call that hit a bug.</summary>
+    public const string UnexpectedErrorMessage = "internal error while processing the certificate request";
+
+    /// <summary>The frame that threw ("at Namespace.Type.Method(...)"), from the stack trace text, which Native AOT keeps.</summary>
+    private static string ThrowingFrame(Exception e)
+    {
+        var trace = e.StackTrace;
+        if (string.IsNullOrEmpty(trace))
+        {
+            return "(no stack trace)";
+        }
+
+        var end = trace.IndexOf('\n', StringComparison.Ordinal);
+        var first = (end < 0 ? trace : trace[..end]).Trim();
+        // A source location (" in /path/file.cs:line 12") says no more than the method and leaks build paths.
+        var location = first.IndexOf(" in ", StringComparison.Ordinal);
+        return location < 0 ? first : first[..location];
     }
 
     /// <summary>Request-controlled text in logs: bounded, and control characters escaped so one line stays one line.</summary>

@@ -1,13 +1,14 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Diagnostics;
 using System.Text;
 using Identity.Pki;
 using Identity.Pki.Keys;
 using Identity.Pki.Pem;
 using Identity.Pki.Time;
 using Identity.Pki.Verification;
+using Identity.Pki.X509;
 
 namespace Identity.Server.Issuance;
 
@@ -156,14 +157,8 @@ internal static class IssuerLoader
         var result = new X509Certificate2Collection();
         foreach (var block in Decode(pem, source, prefix).TakeWhile(b => b.Label == PemLabels.Certificate))
         {
-            try
-            {
-                result.Add(X509CertificateLoader.LoadCertificate(block.Der));
-            }
-            catch (CryptographicException e)
-            {
-                throw new IssuerLoadException($"{prefix}: x509: malformed certificate: {e.Message}", e);
-            }
+            var loaded = CertificateDecoder.Load(block.Der);
+            result.Add(loaded.Value ?? throw new IssuerLoadException($"{prefix}: {loaded.Error}"));
         }
 
         if (result.Count == 0)

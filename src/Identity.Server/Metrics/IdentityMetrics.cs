@@ -34,8 +34,14 @@ public sealed class IdentityMetrics
     /// <summary>Issuer/anchor reload attempts that changed or rejected content, tagged <see cref="ResultTag"/> (success|failure).</summary>
     public const string IssuerReloads = "identity_issuer_reloads";
 
+    /// <summary>Exceptions that reached the Certify handler unexpected (bugs), tagged <see cref="ExceptionTypeTag"/>.</summary>
+    public const string CertifyUnexpectedErrors = "identity_certify_unexpected_errors";
+
     /// <summary>Tag carrying the gRPC status code name (OK, InvalidArgument, ...).</summary>
     public const string GrpcCodeTag = "grpc_code";
+
+    /// <summary>Tag carrying an exception's type name (System.InvalidOperationException).</summary>
+    public const string ExceptionTypeTag = "exception_type";
 
     /// <summary>Tag carrying success or failure.</summary>
     public const string ResultTag = "result";
@@ -48,6 +54,7 @@ public sealed class IdentityMetrics
     private readonly Counter<long> certificatesIssued;
     private readonly Histogram<double> tokenReviewDuration;
     private readonly Counter<long> issuerReloads;
+    private readonly Counter<long> certifyUnexpectedErrors;
 
     public IdentityMetrics(IMeterFactory meterFactory)
     {
@@ -60,6 +67,7 @@ public sealed class IdentityMetrics
         tokenReviewDuration = Meter.CreateHistogram(TokenReviewDuration, "s", "Token review latency",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
+        certifyUnexpectedErrors = Meter.CreateCounter<long>(CertifyUnexpectedErrors, description: "Unexpected exceptions in Certify, by type");
     }
 
     /// <summary>The meter, for observable instruments owned by other components.</summary>
@@ -73,6 +81,9 @@ public sealed class IdentityMetrics
     }
 
     public void RecordIssued() => certificatesIssued.Add(1);
+
+    public void RecordUnexpectedError(string exceptionType) =>
+        certifyUnexpectedErrors.Add(1, new KeyValuePair<string, object?>(ExceptionTypeTag, exceptionType));
 
     public void RecordTokenReview(TimeSpan elapsed) => tokenReviewDuration.Record(elapsed.TotalSeconds);
 
