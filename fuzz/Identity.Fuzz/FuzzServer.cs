@@ -50,19 +50,7 @@ internal sealed class FuzzServer
     {
         var dir = Directory.CreateTempSubdirectory("identity-fuzz-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
-        using var rootKey = PrivateKey.Generate(KeySpec.Default);
-        using var issuerKey = PrivateKey.Generate(KeySpec.Default);
-        using var root = StepCertificateFactory.Create(
-            new CertificateTemplate(StepProfile.RootCa, "root.linkerd.cluster.local", [], rootKey.ExportSubjectPublicKeyInfo(), Now.AddDays(-1), Now.AddYears(10)),
-            rootKey, null);
-        var issuer = StepCertificateFactory.Create(
-            new CertificateTemplate(StepProfile.IntermediateCa, $"identity.{ControllerNamespace}.{TrustDomain}", [], issuerKey.ExportSubjectPublicKeyInfo(), Now.AddDays(-1), Now.AddYears(1)),
-            rootKey, root);
-        Directory.CreateDirectory(Path.Combine(dir, "issuer"));
-        File.WriteAllText(Path.Combine(dir, "issuer", "crt.pem"), PemCodec.Encode("CERTIFICATE", issuer.RawData));
-        File.WriteAllText(Path.Combine(dir, "issuer", "key.pem"), PrivateKeyPem.Write(issuerKey, null));
-        File.WriteAllText(Path.Combine(dir, "ca-bundle.crt"), PemCodec.Encode("CERTIFICATE", root.RawData));
-
+        var issuer = WritePki(dir);
         var builder = IdentityServerHost.CreateBuilder(o =>
         {
             o.Addr = "127.0.0.1:0";
@@ -79,6 +67,27 @@ internal sealed class FuzzServer
         var app = IdentityServerHost.Build(builder);
         app.StartAsync().GetAwaiter().GetResult();
         return new FuzzServer(app, issuer);
+    }
+
+    /// <summary>
+    /// Writes a step-profile root (DIR/ca-bundle.crt) and issuer (DIR/issuer/crt.pem, key.pem, mode 0600), valid around
+    /// both the fuzzing clock and today, and returns the issuer certificate.
+    /// </summary>
+    public static X509Certificate2 WritePki(string dir)
+    {
+        using var rootKey = PrivateKey.Generate(KeySpec.Default);
+        using var issuerKey = PrivateKey.Generate(KeySpec.Default);
+        using var root = StepCertificateFactory.Create(
+            new CertificateTemplate(StepProfile.RootCa, "root.linkerd.cluster.local", [], rootKey.ExportSubjectPublicKeyInfo(), Now.AddDays(-1), Now.AddYears(10)),
+            rootKey, null);
+        var issuer = StepCertificateFactory.Create(
+            new CertificateTemplate(StepProfile.IntermediateCa, $"identity.{ControllerNamespace}.{TrustDomain}", [], issuerKey.ExportSubjectPublicKeyInfo(), Now.AddDays(-1), Now.AddYears(1)),
+            rootKey, root);
+        Directory.CreateDirectory(Path.Combine(dir, "issuer"));
+        File.WriteAllText(Path.Combine(dir, "issuer", "crt.pem"), PemCodec.Encode("CERTIFICATE", issuer.RawData));
+        Pki.Files.SecureFile.WriteText(Path.Combine(dir, "issuer", "key.pem"), PrivateKeyPem.Write(issuerKey, null), overwrite: true);
+        File.WriteAllText(Path.Combine(dir, "ca-bundle.crt"), PemCodec.Encode("CERTIFICATE", root.RawData));
+        return issuer;
     }
 
     /// <summary>One Certify call: the response, or the status it was refused with.</summary>
@@ -100,15 +109,22 @@ internal sealed class FuzzServer
         }
     }
 
-    /// <summary>
-    /// The contract of every Certify answer: refusals only with the codes Linkerd's order allows and never the
-    /// answer to a bug; a certificate only for <paramref name="authenticatedIdentity"/>, with exactly that name,
-    /// the CSR's own key, signed by the issuer.
-    /// </summary>
+    /// <summary>Checks an answer of this server against <see cref="CertifyContract"/>.</summary>
     public void CheckAnswer((Protocol.CertifyResponse? Response, Status Status) answer, string requestedIdentity,
+        string? authenticatedIdentity, byte[] csr) =>
+        CertifyContract.Check(answer.Response, answer.Status, Issuer, requestedIdentity, authenticatedIdentity, csr);
+}
+
+/// <summary>
+/// The contract of every Certify answer: refusals only with the codes Linkerd's order allows and never the answer
+/// to a bug; a certificate only for the authenticated identity, with exactly that name, the CSR's own key, signed
+/// by the issuer. Shared by the in-process targets and the mutation run against a live server.
+/// </summary>
+internal static class CertifyContract
+{
+    public static void Check(Protocol.CertifyResponse? response, Status status, X509Certificate2 issuer, string requestedIdentity,
         string? authenticatedIdentity, byte[] csr)
     {
-        var (response, status) = answer;
         if (response is null)
         {
             Contract.That(status.Detail != CertifyService.UnexpectedErrorMessage, "Certify hit an unexpected exception");
@@ -132,7 +148,7 @@ internal sealed class FuzzServer
         Contract.That(request is not null && request.VerifySignature(), "issued for a CSR that does not verify");
         Contract.That(leaf.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(request!.PublicKey.Der.Span),
             "leaf key is not the CSR's key");
-        using var issuerKey = Issuer.GetECDsaPublicKey()!;
+        using var issuerKey = issuer.GetECDsaPublicKey()!;
         var parts = Pki.Inspection.X509Parts.ParseCertificate(leaf.RawDataMemory);
         Contract.That(issuerKey.VerifyData(parts.TbsDer.Span, parts.Signature.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
             "leaf is not signed by the issuer");
