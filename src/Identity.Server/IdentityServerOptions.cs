@@ -61,6 +61,30 @@ public sealed class IdentityServerOptions
     public int CsrCacheSize { get; set; } = 10_000;
 
     /// <summary>
+    /// Most Certify calls in progress at once (<c>-max-concurrent-certify</c>); 0 means sized to the machine:
+    /// 16 per core, enough to keep every core busy while some calls wait on a TokenReview. Default 0.
+    /// </summary>
+    public int MaxConcurrentCertify { get; set; }
+
+    /// <summary>
+    /// Most Certify calls waiting for a slot (<c>-certify-queue</c>); calls beyond it are refused at once with
+    /// RESOURCE_EXHAUSTED. 0 means sized to the machine: 64 per core. Default 0.
+    /// </summary>
+    public int CertifyQueue { get; set; }
+
+    /// <summary>Most concurrent HTTP/2 streams per connection (<c>-max-concurrent-streams</c>). Default 1000.</summary>
+    public int MaxConcurrentStreams { get; set; } = 1000;
+
+    /// <summary>Most open connections on the gRPC port (<c>-max-connections</c>); 0 means unlimited. Default 4096.</summary>
+    public int MaxConnections { get; set; } = 4096;
+
+    /// <summary><see cref="MaxConcurrentCertify"/> with the machine-sized default applied.</summary>
+    public int EffectiveMaxConcurrentCertify => MaxConcurrentCertify > 0 ? MaxConcurrentCertify : 16 * Environment.ProcessorCount;
+
+    /// <summary><see cref="CertifyQueue"/> with the machine-sized default applied.</summary>
+    public int EffectiveCertifyQueue => CertifyQueue > 0 ? CertifyQueue : 64 * Environment.ProcessorCount;
+
+    /// <summary>
     /// Serve gRPC over TLS 1.3 with a certificate the server issues to itself
     /// (<c>linkerd-identity.NS.serviceaccount.identity.NS.TD</c>) instead of plaintext h2c. Default false.
     /// </summary>
@@ -166,6 +190,26 @@ internal sealed partial class IdentityServerOptionsValidator : IValidateOptions<
         if (options.ReloadInterval < TimeSpan.FromSeconds(1) || options.ReloadInterval > TimeSpan.FromHours(1))
         {
             errors.Add($"ReloadInterval: must be between 1s and 1h, got {GoDuration.Format(options.ReloadInterval)}");
+        }
+
+        if (options.MaxConcurrentCertify < 0)
+        {
+            errors.Add($"-max-concurrent-certify: must be positive, or 0 for the default (16 per core), got {options.MaxConcurrentCertify}");
+        }
+
+        if (options.CertifyQueue < 0)
+        {
+            errors.Add($"-certify-queue: must be positive, or 0 for the default (64 per core), got {options.CertifyQueue}");
+        }
+
+        if (options.MaxConcurrentStreams < 1)
+        {
+            errors.Add($"-max-concurrent-streams: must be positive, got {options.MaxConcurrentStreams}");
+        }
+
+        if (options.MaxConnections < 0)
+        {
+            errors.Add($"-max-connections: must be positive, or 0 for no limit, got {options.MaxConnections}");
         }
 
         if (options.CsrCacheSize < 0)

@@ -28,6 +28,30 @@ internal static class ServeCommand
     private static readonly Option<string> Issuer = Flag("issuer", "/var/run/linkerd/identity/issuer", "Directory holding the issuer certificate and key");
     private static readonly Option<string> Anchors = Flag("identity-trust-anchors-file", "/var/run/linkerd/identity/trust-roots/ca-bundle.crt", "PEM bundle of trust anchors");
     private static readonly Option<string> ReloadInterval = Flag("issuer-reload-interval", "1m", "How often the issuer and anchors are re-read without a file event (Go duration)");
+    private static readonly Option<int> MaxConcurrentCertify = new("--max-concurrent-certify", "-max-concurrent-certify")
+    {
+        Description = "Most Certify calls in progress at once; 0 sizes it to the machine (16 per core)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private static readonly Option<int> CertifyQueue = new("--certify-queue", "-certify-queue")
+    {
+        Description = "Most Certify calls waiting for a slot; beyond it calls are refused at once with RESOURCE_EXHAUSTED; 0 sizes it to the machine (64 per core)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private static readonly Option<int> MaxConcurrentStreams = new("--max-concurrent-streams", "-max-concurrent-streams")
+    {
+        Description = "Most concurrent HTTP/2 streams per gRPC connection",
+        DefaultValueFactory = _ => 1000,
+    };
+
+    private static readonly Option<int> MaxConnections = new("--max-connections", "-max-connections")
+    {
+        Description = "Most open connections on the gRPC port; 0 means no limit",
+        DefaultValueFactory = _ => 4096,
+    };
+
     private static readonly Option<bool> Tls = new("--tls", "-tls") { Description = "Serve gRPC over TLS 1.3 with a certificate issued to the server itself" };
     private static readonly Option<float> Qps = new("--kube-apiclient-qps", "-kube-apiclient-qps") { Description = "Kubernetes API client QPS", DefaultValueFactory = _ => 100 };
     private static readonly Option<int> Burst = new("--kube-apiclient-burst", "-kube-apiclient-burst") { Description = "Kubernetes API client burst", DefaultValueFactory = _ => 200 };
@@ -49,6 +73,7 @@ internal static class ServeCommand
         Addr, AdminAddr, ControllerNamespace, TrustDomain, Scheme, Lifetime, Skew, Issuer, Anchors, ReloadInterval, Tls,
         Qps, Burst, Kubeconfig, LogLevelFlag, LogFormat, EnablePprof, TraceCollector,
         TokenValidation, Jwks, TokenIssuer, TokenCacheTtl,
+        MaxConcurrentCertify, CertifyQueue, MaxConcurrentStreams, MaxConnections,
     ];
 
     /// <summary>
@@ -100,6 +125,10 @@ internal static class ServeCommand
             TrustAnchorsFile = parseResult.GetValue(Anchors) ?? "",
             ReloadInterval = Duration(ReloadInterval),
             Tls = parseResult.GetValue(Tls),
+            MaxConcurrentCertify = parseResult.GetValue(MaxConcurrentCertify),
+            CertifyQueue = parseResult.GetValue(CertifyQueue),
+            MaxConcurrentStreams = parseResult.GetValue(MaxConcurrentStreams),
+            MaxConnections = parseResult.GetValue(MaxConnections),
         };
 
         var levelText = parseResult.GetValue(LogLevelFlag) ?? "";
@@ -176,6 +205,10 @@ internal static class ServeCommand
         to.TrustAnchorsFile = from.TrustAnchorsFile;
         to.ReloadInterval = from.ReloadInterval;
         to.Tls = from.Tls;
+        to.MaxConcurrentCertify = from.MaxConcurrentCertify;
+        to.CertifyQueue = from.CertifyQueue;
+        to.MaxConcurrentStreams = from.MaxConcurrentStreams;
+        to.MaxConnections = from.MaxConnections;
     }
 
     /// <summary>Builds and runs the server until <paramref name="cancellationToken"/> or SIGTERM; 1 on a start failure.</summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Identity.Pki.Keys;
+using Identity.Pki.X509;
 
 namespace Identity.Pki.Certificates;
 
@@ -46,7 +47,8 @@ public static class StepCertificateFactory
 
         var subject = SubjectName.CommonName(template.Subject);
         var publicKey = PublicKey.CreateFromSubjectPublicKeyInfo(template.SubjectPublicKeyInfo, out _);
-        var (keyOid, keyBits) = SubjectPublicKeyInfoReader.Read(template.SubjectPublicKeyInfo);
+        var key = PublicKeyInfo.Decode(template.SubjectPublicKeyInfo).ValueOrThrow("public key");
+        var keyOid = key.AlgorithmOid;
         var request = new CertificateRequest(subject, publicKey, signerKey.SignatureHash);
         var extensions = request.CertificateExtensions;
 
@@ -73,7 +75,7 @@ public static class StepCertificateFactory
         }
 
 #pragma warning disable CA5350 // SHA-1 key identifiers are what step/Go write (RFC 5280 §4.2.1.2 method 1); not a security use.
-        extensions.Add(new X509SubjectKeyIdentifierExtension(SHA1.HashData(keyBits), critical: false));
+        extensions.Add(new X509SubjectKeyIdentifierExtension(SHA1.HashData(key.KeyBits.Span), critical: false));
 #pragma warning restore CA5350
 
         var issuerName = issuer?.SubjectName ?? subject;

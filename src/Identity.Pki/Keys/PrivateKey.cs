@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.X509;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
 
@@ -81,9 +82,9 @@ public abstract class PrivateKey : IDisposable
     /// <summary>Whether this key is the private half of <paramref name="subjectPublicKeyInfo"/>.</summary>
     public bool Matches(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
-        var (oid, bits) = SubjectPublicKeyInfoReader.Read(subjectPublicKeyInfo);
-        var (myOid, myBits) = SubjectPublicKeyInfoReader.Read(ExportSubjectPublicKeyInfo());
-        return oid == myOid && CryptographicOperations.FixedTimeEquals(bits, myBits);
+        var other = PublicKeyInfo.Decode(subjectPublicKeyInfo.ToArray()).ValueOrThrow("public key");
+        var mine = PublicKeyInfo.Decode(ExportSubjectPublicKeyInfo()).ValueOrThrow("public key");
+        return other.AlgorithmOid == mine.AlgorithmOid && CryptographicOperations.FixedTimeEquals(other.KeyBits.Span, mine.KeyBits.Span);
     }
 
     public void Dispose()
@@ -240,26 +241,5 @@ public sealed class Ed25519PrivateKey : PrivateKey
 
         protected override PublicKey BuildPublicKey() =>
             PublicKey.CreateFromSubjectPublicKeyInfo(key.ExportSubjectPublicKeyInfo(), out _);
-    }
-}
-
-/// <summary>Splits a SubjectPublicKeyInfo into algorithm OID and subjectPublicKey bits.</summary>
-internal static class SubjectPublicKeyInfoReader
-{
-    public static (string AlgorithmOid, byte[] KeyBits) Read(ReadOnlySpan<byte> spki)
-    {
-        try
-        {
-            var reader = new AsnReader(spki.ToArray(), AsnEncodingRules.DER);
-            var seq = reader.ReadSequence();
-            var alg = seq.ReadSequence();
-            var oid = alg.ReadObjectIdentifier();
-            var bits = seq.ReadBitString(out _);
-            return (oid, bits);
-        }
-        catch (AsnContentException e)
-        {
-            throw new PkiException("malformed SubjectPublicKeyInfo", e);
-        }
     }
 }

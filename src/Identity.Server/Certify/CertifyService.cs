@@ -27,14 +27,16 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
     private readonly IIssuerEventSink events;
     private readonly IdentityMetrics metrics;
     private readonly CsrParser csrParser;
+    private readonly CertifyAdmission admission;
     private readonly TrustDomain trustDomain;
     private readonly IdentityServerOptions options;
     private readonly TimeProvider time;
     private readonly ILogger<CertifyService> logger;
 
     public CertifyService(IssuerStore store, ITokenValidator validator, IIssuerEventSink events, IdentityMetrics metrics,
-        CsrParser csrParser, IOptions<IdentityServerOptions> options, TimeProvider time, ILogger<CertifyService> logger)
+        CsrParser csrParser, CertifyAdmission admission, IOptions<IdentityServerOptions> options, TimeProvider time, ILogger<CertifyService> logger)
     {
+        this.admission = admission;
         this.store = store;
         this.validator = validator;
         this.events = events;
@@ -52,7 +54,14 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         var code = StatusCode.OK;
         try
         {
+            using var lease = await admission.AcquireAsync(context.CancellationToken);
             return await CertifyCore(request, context.CancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            // No audit line per refusal: in a storm that log would itself be the overload. The metric counts them.
+            code = e.StatusCode;
+            throw;
         }
         catch (RpcException e)
         {
@@ -102,6 +111,8 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
             throw Fail(StatusCode.InvalidArgument, "missing certificate signing request");
         }
 
+        // Before each expensive stage: a call whose deadline passed or whose caller left is dropped, not served.
+        Continue(cancellationToken);
         var parsed = csrParser.Parse(request.CertificateSigningRequest.Memory);
         var csr = parsed.Value ?? throw Fail(StatusCode.InvalidArgument, parsed.Error!);
 
@@ -115,6 +126,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
 
         CheckCsr(csr, identity);
 
+        Continue(cancellationToken);
         var username = await Review(request.Token.Memory, identity, cancellationToken);
         if (!trustDomain.TryMapUsername(username, out var tokenIdentity, out var usernameError))
         {
@@ -138,6 +150,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         // Time is read again: the token review may have taken a while.
+        Continue(cancellationToken);
         now = time.GetUtcNow();
         var (notBefore, notAfter) = LeafIssuer.Window(issuer, now, options.IssuanceLifetime, options.ClockSkewAllowance);
         IssuedLeaf leaf;
@@ -246,6 +259,15 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         return result.Username ?? "";
+    }
+
+    private void Continue(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            metrics.RecordAdmissionRefused(IdentityMetrics.RefusedAbandoned);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>The fixed answer to a call that hit a bug.</summary>

@@ -8,9 +8,10 @@ using Identity.Server.Issuance;
 using Identity.Server.Metrics;
 using Identity.Server.Tokens;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -59,6 +60,7 @@ public static class IdentityServerHost
         services.TryAddSingleton<ServingCertificate>();
         // One instance for all calls (gRPC would otherwise activate a service per call); it holds no per-call state.
         services.TryAddSingleton<CertifyService>();
+        services.TryAddSingleton<CertifyAdmission>();
         services.TryAddSingleton<AdminPorts>();
         services.TryAddSingleton<BoundEndpoints>();
         services.AddGrpc(o =>
@@ -67,7 +69,10 @@ public static class IdentityServerHost
             o.MaxReceiveMessageSize = 64 * 1024;
         });
         services.AddGrpcHealthChecks().AddCheck<IssuerHealthCheck>("issuer");
-        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(IdentityMetrics.MeterName).AddPrometheusExporter());
+        // No scrape-response cache: every scrape shows the current gauges (in-progress, queued), and Prometheus
+        // scrapes every few seconds at most, so there is nothing to save.
+        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(IdentityMetrics.MeterName)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
     }
 
@@ -111,13 +116,21 @@ public static class IdentityServerHost
         var bound = services.GetRequiredService<BoundEndpoints>();
         var adminPorts = services.GetRequiredService<AdminPorts>();
         kestrel.AddServerHeader = false;
-        // Linkerd runs with unlimited concurrent streams; a proxy fleet renewing after an outage multiplexes heavily.
-        kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+        // Linkerd runs with unlimited concurrent streams; a proxy fleet renewing after an outage multiplexes heavily,
+        // so the default is high. Memory stays bounded by admission control, not by refusing streams.
+        kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxConcurrentStreams;
 
         Listen(kestrel, options.Addr, listen =>
         {
             bound.GrpcListen = listen;
             listen.Protocols = HttpProtocols.Http2;
+            if (options.MaxConnections > 0)
+            {
+                // On the gRPC port only (Kestrel's own limit would count the admin port too, and a flood of
+                // Certify connections must never starve the probes).
+                var limit = new ConnectionLimit(options.MaxConnections);
+                listen.Use(limit.Middleware);
+            }
             if (options.Tls)
             {
                 var serving = services.GetRequiredService<ServingCertificate>();
@@ -177,6 +190,31 @@ public static class IdentityServerHost
             kestrel.Listen(ip, port, configure);
         }
     }
+}
+
+/// <summary>Closes connections beyond a limit as soon as they are accepted.</summary>
+internal sealed class ConnectionLimit(int max)
+{
+    private int _open;
+
+    public ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
+    {
+        if (Interlocked.Increment(ref _open) > max)
+        {
+            Interlocked.Decrement(ref _open);
+            connection.Abort(new ConnectionAbortedException($"more than {max} connections"));
+            return;
+        }
+
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    };
 }
 
 /// <summary>ALPN result standing in for "none offered" on the HTTP/2-only TLS endpoint.</summary>

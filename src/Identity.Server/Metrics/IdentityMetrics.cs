@@ -37,6 +37,27 @@ public sealed class IdentityMetrics
     /// <summary>Exceptions that reached the Certify handler unexpected (bugs), tagged <see cref="ExceptionTypeTag"/>.</summary>
     public const string CertifyUnexpectedErrors = "identity_certify_unexpected_errors";
 
+    /// <summary>Certify calls holding an admission slot now.</summary>
+    public const string CertifyInProgress = "identity_certify_in_progress";
+
+    /// <summary>Certify calls waiting for an admission slot now.</summary>
+    public const string CertifyQueued = "identity_certify_queued";
+
+    /// <summary>Certify calls refused or dropped before their expensive work, tagged <see cref="ReasonTag"/>.</summary>
+    public const string CertifyRefused = "identity_certify_refused";
+
+    /// <summary>Seconds a Certify call waited in the admission queue before its slot.</summary>
+    public const string CertifyQueueWait = "identity_certify_queue_wait";
+
+    /// <summary><see cref="CertifyRefused"/> reason: in-progress slots and queue were full (RESOURCE_EXHAUSTED).</summary>
+    public const string RefusedCapacity = "capacity";
+
+    /// <summary><see cref="CertifyRefused"/> reason: the deadline passed or the caller went away before the work.</summary>
+    public const string RefusedAbandoned = "abandoned";
+
+    /// <summary>Tag carrying the reason of a refusal.</summary>
+    public const string ReasonTag = "reason";
+
     /// <summary>Tag carrying the gRPC status code name (OK, InvalidArgument, ...).</summary>
     public const string GrpcCodeTag = "grpc_code";
 
@@ -55,6 +76,8 @@ public sealed class IdentityMetrics
     private readonly Histogram<double> tokenReviewDuration;
     private readonly Counter<long> issuerReloads;
     private readonly Counter<long> certifyUnexpectedErrors;
+    private readonly Counter<long> certifyRefused;
+    private readonly Histogram<double> certifyQueueWait;
 
     public IdentityMetrics(IMeterFactory meterFactory)
     {
@@ -68,6 +91,9 @@ public sealed class IdentityMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
         certifyUnexpectedErrors = Meter.CreateCounter<long>(CertifyUnexpectedErrors, description: "Unexpected exceptions in Certify, by type");
+        certifyRefused = Meter.CreateCounter<long>(CertifyRefused, description: "Certify calls refused or dropped before their expensive work, by reason");
+        certifyQueueWait = Meter.CreateHistogram(CertifyQueueWait, "s", "Time Certify calls waited for an admission slot",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
     }
 
     /// <summary>The meter, for observable instruments owned by other components.</summary>
@@ -81,6 +107,17 @@ public sealed class IdentityMetrics
     }
 
     public void RecordIssued() => certificatesIssued.Add(1);
+
+    public void RecordAdmissionRefused(string reason) => certifyRefused.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void RecordQueueWait(TimeSpan waited) => certifyQueueWait.Record(waited.TotalSeconds);
+
+    /// <summary>Publishes the admission gauges, read from the admission controller on each collection.</summary>
+    public void ObserveAdmission(Func<int> inProgress, Func<int> queued)
+    {
+        Meter.CreateObservableGauge(CertifyInProgress, inProgress, description: "Certify calls in progress");
+        Meter.CreateObservableGauge(CertifyQueued, queued, description: "Certify calls waiting for a slot");
+    }
 
     public void RecordUnexpectedError(string exceptionType) =>
         certifyUnexpectedErrors.Add(1, new KeyValuePair<string, object?>(ExceptionTypeTag, exceptionType));

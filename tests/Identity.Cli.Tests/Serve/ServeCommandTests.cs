@@ -53,6 +53,7 @@ public sealed class ServeCommandTests
             "-identity-issuance-lifetime=24h0m0s", "-identity-clock-skew-allowance=20s", "-identity-scheme=kubernetes.io/tls",
             "-enable-pprof=false", "-kube-apiclient-qps=100", "-kube-apiclient-burst=200", "--addr", "127.0.0.1:8081",
             "-issuer", "/tmp/issuer", "-identity-trust-anchors-file=/tmp/roots.crt", "-tls",
+            "-max-concurrent-certify=8", "-certify-queue", "100", "-max-concurrent-streams=50", "-max-connections=0",
         ], out var stderr);
 
         Assert.NotNull(settings);
@@ -68,6 +69,7 @@ public sealed class ServeCommandTests
         Assert.Equal("/tmp/issuer", settings.Server.IssuerDirectory);
         Assert.Equal("/tmp/roots.crt", settings.Server.TrustAnchorsFile);
         Assert.True(settings.Server.Tls);
+        Assert.Equal((8, 100, 50, 0), (settings.Server.MaxConcurrentCertify, settings.Server.CertifyQueue, settings.Server.MaxConcurrentStreams, settings.Server.MaxConnections));
         Assert.Equal(LogLevel.Debug, settings.LogLevel);
         Assert.True(settings.JsonLogs);
         Assert.Equal(new KubeApiClientSettings("", 100, 200), settings.Kube);
@@ -86,6 +88,7 @@ public sealed class ServeCommandTests
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Server.ClockSkewAllowance);
         Assert.Equal("/var/run/linkerd/identity/issuer", settings.Server.IssuerDirectory);
         Assert.Equal("/var/run/linkerd/identity/trust-roots/ca-bundle.crt", settings.Server.TrustAnchorsFile);
+        Assert.Equal((0, 0, 1000, 4096), (settings.Server.MaxConcurrentCertify, settings.Server.CertifyQueue, settings.Server.MaxConcurrentStreams, settings.Server.MaxConnections));
         Assert.Equal(LogLevel.Information, settings.LogLevel);
         Assert.False(settings.JsonLogs);
         Assert.Equal(new KubeApiClientSettings("", 100, 200), settings.Kube);

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Identity.Server.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Certify;
+
+/// <summary>
+/// Admission control in front of all of Certify's expensive work: at most
+/// <see cref="IdentityServerOptions.MaxConcurrentCertify"/> calls in progress, at most
+/// <see cref="IdentityServerOptions.CertifyQueue"/> waiting in arrival order, and every call beyond that refused at
+/// once with <c>RESOURCE_EXHAUSTED</c>, before its CSR is parsed or its token reviewed. A waiting call whose deadline
+/// passes or whose caller goes away leaves the queue and costs nothing more. Memory is bounded with it: a storm can
+/// hold at most in-progress + queued calls, whatever the number of callers.
+/// </summary>
+internal sealed class CertifyAdmission
+{
+    private readonly object _lock = new();
+    private readonly LinkedList<Waiter> _queue = new();
+    private readonly int _maxInProgress;
+    private readonly int _maxQueued;
+    private readonly IdentityMetrics _metrics;
+    private int _inProgress;
+    private int _queuedCount;
+
+    public CertifyAdmission(IOptions<IdentityServerOptions> options, IdentityMetrics metrics)
+    {
+        var value = options.Value;
+        _maxInProgress = value.EffectiveMaxConcurrentCertify;
+        _maxQueued = value.EffectiveCertifyQueue;
+        _metrics = metrics;
+        metrics.ObserveAdmission(() => InProgress, () => Queued);
+    }
+
+    /// <summary>Calls holding a slot now.</summary>
+    public int InProgress => Volatile.Read(ref _inProgress);
+
+    /// <summary>Calls waiting for a slot now.</summary>
+    public int Queued => Volatile.Read(ref _queuedCount);
+
+    /// <summary>Raised after a call is queued or leaves the queue (for tests that must wait for a state, not a time).</summary>
+    public event Action? QueueChanged;
+
+    /// <summary>The refusal when neither a slot nor a queue place is free.</summary>
+    public string CapacityMessage =>
+        $"identity server is at capacity ({_maxInProgress} certificate requests in progress, {_maxQueued} queued); retry with backoff";
+
+    /// <summary>
+    /// A slot for one call: at once when one is free, after waiting in the queue otherwise. Throws an
+    /// <see cref="RpcException"/> (<c>RESOURCE_EXHAUSTED</c>) when the queue is full too, and
+    /// <see cref="OperationCanceledException"/> when the call's deadline passes or its caller goes away first.
+    /// </summary>
+    public ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Waiter waiter;
+        lock (_lock)
+        {
+            if (_inProgress < _maxInProgress)
+            {
+                _inProgress++;
+                return ValueTask.FromResult(new Lease(this));
+            }
+
+            if (_queuedCount >= _maxQueued)
+            {
+                _metrics.RecordAdmissionRefused(IdentityMetrics.RefusedCapacity);
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, CapacityMessage));
+            }
+
+            waiter = new Waiter(Stopwatch.GetTimestamp());
+            waiter.Node = _queue.AddLast(waiter);
+            _queuedCount++;
+        }
+
+        QueueChanged?.Invoke();
+
+        return WaitAsync(waiter, cancellationToken);
+    }
+
+    private async ValueTask<Lease> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Completion.TrySetCanceled(token), waiter))
+        {
+            try
+            {
+                await waiter.Completion.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (_lock)
+                {
+                    // Still queued (a Release that dequeued it first found it cancelled and moved on).
+                    if (waiter.Node?.List is not null)
+                    {
+                        _queue.Remove(waiter.Node);
+                        _queuedCount--;
+                    }
+                }
+
+                _metrics.RecordAdmissionRefused(IdentityMetrics.RefusedAbandoned);
+                QueueChanged?.Invoke();
+                throw;
+            }
+        }
+
+        _metrics.RecordQueueWait(Stopwatch.GetElapsedTime(waiter.Enqueued));
+        QueueChanged?.Invoke();
+        return new Lease(this);
+    }
+
+    private void Release()
+    {
+        lock (_lock)
+        {
+            while (_queue.First is { } first)
+            {
+                _queue.RemoveFirst();
+                _queuedCount--;
+                // A waiter cancelled in the meantime is skipped; the slot goes to the next one.
+                if (first.Value.Completion.TrySetResult())
+                {
+                    return;
+                }
+            }
+
+            _inProgress--;
+        }
+    }
+
+    /// <summary>One admitted call; disposing it frees the slot for the next waiter.</summary>
+    public readonly struct Lease(CertifyAdmission owner) : IDisposable
+    {
+        public void Dispose() => owner.Release();
+    }
+
+    private sealed class Waiter(long enqueued)
+    {
+        public long Enqueued { get; } = enqueued;
+
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+}

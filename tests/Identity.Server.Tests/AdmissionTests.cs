@@ -1,0 +1,164 @@
+using Grpc.Core;
+using Identity.Server.Certify;
+using Identity.Server.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Identity.Server.Tests;
+
+/// <summary>
+/// Admission control on a real server: a bounded number of calls in progress, a bounded queue, refusals before any
+/// parsing or review, and calls that give up while queued costing nothing. The first call is held inside its token
+/// review by a gate, so every state below is reached by events, not by waiting for time to pass.
+/// </summary>
+[Collection(nameof(MetricsTests))]
+public sealed class AdmissionTests
+{
+    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+
+    [Fact]
+    public async Task A_full_queue_is_refused_at_once_with_resource_exhausted_and_nothing_parsed_or_reviewed()
+    {
+        var gate = new GatedValidator();
+        await using var server = await Start(gate, inProgress: 1, queue: 1);
+        var ct = TestContext.Current.CancellationToken;
+        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
+
+        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await gate.Entered.Task.WaitAsync(ct);
+        var queued = WhenQueued(admission, 1);
+        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await queued.WaitAsync(ct);
+
+        // Garbage that would be INVALID_ARGUMENT if it were parsed, and a token that would be reviewed.
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", "fake-data"u8.ToArray()), cancellationToken: ct));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal("identity server is at capacity (1 certificate requests in progress, 1 queued); retry with backoff", refused.Status.Detail);
+        Assert.Equal(1, gate.Calls);
+
+        var metrics = await server.Admin.GetStringAsync("/metrics", ct);
+        Assert.Matches("identity_certify_in_progress(\\{[^}]*\\})? 1", metrics);
+        Assert.Matches("identity_certify_queued(\\{[^}]*\\})? 1", metrics);
+        Assert.Matches("identity_certify_refused_total\\{[^}]*reason=\"capacity\"[^}]*\\} 1", metrics);
+        Assert.Matches("identity_certify_requests_total\\{[^}]*grpc_code=\"ResourceExhausted\"[^}]*\\} 1", metrics);
+
+        gate.Open();
+        await first;
+        await second;
+        Assert.Equal(2, gate.Calls);
+        Assert.Equal(2, server.IssuedCounter.Total);
+        Assert.Equal(0, admission.InProgress);
+        Assert.Equal(0, admission.Queued);
+        Assert.Contains("identity_certify_queue_wait_seconds_count", await server.Admin.GetStringAsync("/metrics", ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_queued_call_whose_deadline_passes_costs_no_token_review_and_issues_nothing()
+    {
+        var gate = new GatedValidator();
+        await using var server = await Start(gate, inProgress: 1, queue: 4);
+        var ct = TestContext.Current.CancellationToken;
+        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
+        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await gate.Entered.Task.WaitAsync(ct);
+
+        var left = WhenQueued(admission, 0, afterQueued: true);
+        var late = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
+            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: ct));
+        Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
+        await left.WaitAsync(ct);
+
+        gate.Open();
+        await first;
+        Assert.Equal(1, gate.Calls);
+        Assert.Equal(1, server.IssuedCounter.Total);
+        var metrics = await server.Admin.GetStringAsync("/metrics", ct);
+        Assert.Matches("identity_certify_refused_total\\{[^}]*reason=\"abandoned\"[^}]*\\} 1", metrics);
+    }
+
+    [Fact]
+    public async Task A_call_cancelled_by_its_caller_while_queued_is_dropped()
+    {
+        var gate = new GatedValidator();
+        await using var server = await Start(gate, inProgress: 1, queue: 4);
+        var ct = TestContext.Current.CancellationToken;
+        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
+        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await gate.Entered.Task.WaitAsync(ct);
+
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var queued = WhenQueued(admission, 1);
+        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: caller.Token).ResponseAsync;
+        await queued.WaitAsync(ct);
+        var left = WhenQueued(admission, 0);
+        await caller.CancelAsync();
+        Assert.Equal(StatusCode.Cancelled, (await Assert.ThrowsAsync<RpcException>(async () => await second)).StatusCode);
+        await left.WaitAsync(ct);
+
+        gate.Open();
+        await first;
+        Assert.Equal(1, gate.Calls);
+        Assert.Equal(1, server.IssuedCounter.Total);
+    }
+
+    [Fact]
+    public void Limits_are_sized_to_the_machine_unless_set()
+    {
+        var defaults = new IdentityServerOptions();
+        Assert.Equal(16 * Environment.ProcessorCount, defaults.EffectiveMaxConcurrentCertify);
+        Assert.Equal(64 * Environment.ProcessorCount, defaults.EffectiveCertifyQueue);
+        var set = new IdentityServerOptions { MaxConcurrentCertify = 3, CertifyQueue = 7 };
+        Assert.Equal(3, set.EffectiveMaxConcurrentCertify);
+        Assert.Equal(7, set.EffectiveCertifyQueue);
+    }
+
+    private static Task<TestServer> Start(GatedValidator gate, int inProgress, int queue) => TestServer.StartAsync(
+        o =>
+        {
+            o.MaxConcurrentCertify = inProgress;
+            o.CertifyQueue = queue;
+        },
+        services: s => s.AddSingleton<ITokenValidator>(gate));
+
+    /// <summary>Completes when the queue holds <paramref name="count"/> calls (after one was queued, when asked).</summary>
+    private static Task WhenQueued(CertifyAdmission admission, int count, bool afterQueued = false)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = !afterQueued;
+        void Check()
+        {
+            var queued = admission.Queued;
+            seen |= queued > 0;
+            if (seen && queued == count)
+            {
+                done.TrySetResult();
+            }
+        }
+
+        admission.QueueChanged += Check;
+        Check();
+        return done.Task;
+    }
+
+    /// <summary>Authenticates "sa:NS:NAME" tokens, but the first review waits until the test opens the gate.</summary>
+    private sealed class GatedValidator : ITokenValidator
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Open() => _open.TrySetResult();
+
+        public async ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            Entered.TrySetResult();
+            await _open.Task.WaitAsync(cancellationToken);
+            var parts = System.Text.Encoding.UTF8.GetString(token.Span).Split(':', 2);
+            return TokenReviewResult.Success($"system:serviceaccount:{parts[1]}", null);
+        }
+    }
+}
