@@ -97,6 +97,54 @@ internal static class Mutation
         return violations;
     }
 
+    /// <summary>
+    /// <c>identity-fuzz smoke ADDR DIR</c>: one valid Certify (must be issued, under the contract) and one with a
+    /// malformed token (must be INVALID_ARGUMENT); returns the number of failures. The AOT smoke test runs it.
+    /// </summary>
+    public static int Smoke(string address, string dir)
+    {
+        using var issuer = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(dir, "issuer", "crt.pem"));
+        using var channel = GrpcChannel.ForAddress(address.StartsWith("http", StringComparison.Ordinal) ? address : "http://" + address);
+        var client = new Protocol.Identity.IdentityClient(channel);
+        var web = FuzzServer.IdentityOf("emojivoto", "web");
+        var token = Encoding.ASCII.GetBytes(FuzzJwks.Signer().Mint("emojivoto", "web", lifetime: TimeSpan.FromDays(36500)));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = ProxyCsr(key, web);
+        var failures = 0;
+        foreach (var (name, sent, expected) in new[] { ("valid", token, StatusCode.OK), ("malformed token", "not-a-jwt"u8.ToArray(), StatusCode.InvalidArgument) })
+        {
+            Protocol.CertifyResponse? response = null;
+            var status = Status.DefaultSuccess;
+            try
+            {
+                response = client.Certify(new Protocol.CertifyRequest
+                {
+                    Identity = web,
+                    Token = Google.Protobuf.ByteString.CopyFrom(sent),
+                    CertificateSigningRequest = Google.Protobuf.ByteString.CopyFrom(csr),
+                }, deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            catch (RpcException e)
+            {
+                status = e.Status;
+            }
+
+            try
+            {
+                Contract.That(status.StatusCode == expected, $"{name}: expected {expected}, got {status.StatusCode} {status.Detail}");
+                CertifyContract.Check(response, status, issuer, web, response is null ? null : FuzzJwks.SignedIdentity(sent), csr);
+                Console.WriteLine($"{name}: {status.StatusCode}{(response is null ? $" ({status.Detail})" : ", leaf verified")}");
+            }
+            catch (ContractViolationException e)
+            {
+                failures++;
+                Console.WriteLine("FAILED " + e.Message);
+            }
+        }
+
+        return failures;
+    }
+
     private static (string Identity, byte[] Token, byte[] Csr) Mutate(Random random, string identity, byte[] token, byte[] csr)
     {
         var choice = random.Next(10);

@@ -7,6 +7,7 @@ using SharpFuzz;
 // identity-fuzz seed DIR                  writes the synthetic seeds (fuzz/seeds/make-seeds.sh adds the recorded ones)
 // identity-fuzz mutate-setup DIR          issuer, anchors and JWKS for a live server (fuzz/mutation-run)
 // identity-fuzz mutate ADDR DIR N [SEED]  N mutated Certify requests against it; exit 1 on any contract violation
+// identity-fuzz smoke ADDR DIR            one valid and one refused Certify against it (the AOT smoke test)
 if (args is ["list"])
 {
     foreach (var each in FuzzTargets.All)
@@ -32,6 +33,11 @@ if (args is ["mutate-setup", var setupDirectory])
 if (args is ["mutate", var address, var mutateDirectory, var countText, .. var rest] && int.TryParse(countText, out var count))
 {
     return Mutation.Run(address, mutateDirectory, count, rest is [var seedText] && int.TryParse(seedText, out var seed) ? seed : 1) == 0 ? 0 : 1;
+}
+
+if (args is ["smoke", var smokeAddress, var smokeDirectory])
+{
+    return Mutation.Smoke(smokeAddress, smokeDirectory) == 0 ? 0 : 1;
 }
 
 if (args is ["run", var name] && FuzzTargets.Find(name) is { } fuzzed)
@@ -66,6 +72,6 @@ if (args is ["replay", var target, .. var paths] && paths.Length > 0 && FuzzTarg
     return findings == 0 ? 0 : 1;
 }
 
-Console.Error.WriteLine("usage: identity-fuzz list | run TARGET | replay TARGET PATH... | seed DIR | mutate-setup DIR | mutate ADDR DIR N [SEED]");
+Console.Error.WriteLine("usage: identity-fuzz list | run TARGET | replay TARGET PATH... | seed DIR | mutate-setup DIR | mutate ADDR DIR N [SEED] | smoke ADDR DIR");
 Console.Error.WriteLine("targets: " + string.Join(", ", FuzzTargets.All.Select(t => t.Name)));
 return 2;

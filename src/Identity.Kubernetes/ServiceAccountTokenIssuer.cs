@@ -165,14 +165,30 @@ public sealed class ServiceAccountTokenIssuer : IDisposable
     public string CreateDiscoveryJson(Uri jwksUri)
     {
         ArgumentNullException.ThrowIfNull(jwksUri);
-        return JsonSerializer.Serialize(new Dictionary<string, object>
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            ["issuer"] = Issuer,
-            ["jwks_uri"] = jwksUri.ToString(),
-            ["response_types_supported"] = IdTokenResponseTypes,
-            ["subject_types_supported"] = PublicSubjectTypes,
-            ["id_token_signing_alg_values_supported"] = SigningAlgorithms,
-        });
+            json.WriteStartObject();
+            json.WriteString("issuer", Issuer);
+            json.WriteString("jwks_uri", jwksUri.ToString());
+            WriteArray(json, "response_types_supported", IdTokenResponseTypes);
+            WriteArray(json, "subject_types_supported", PublicSubjectTypes);
+            WriteArray(json, "id_token_signing_alg_values_supported", SigningAlgorithms);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteArray(Utf8JsonWriter json, string name, string[] values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
     }
 
     /// <summary>Writes the JWKS to <paramref name="path"/> (for <c>-jwks &lt;file&gt;</c>).</summary>
@@ -182,11 +198,12 @@ public sealed class ServiceAccountTokenIssuer : IDisposable
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet(JwksPath, () => Results.Text(CreateJwksJson(), "application/jwk-set+json"));
-        endpoints.MapGet(DiscoveryPath, (HttpContext context) =>
+        // RequestDelegate handlers: no reflection over the delegate, as the native binary requires.
+        endpoints.MapGet(JwksPath, context => Results.Text(CreateJwksJson(), "application/jwk-set+json").ExecuteAsync(context));
+        endpoints.MapGet(DiscoveryPath, context =>
         {
             var jwks = new Uri($"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{JwksPath}");
-            return Results.Text(CreateDiscoveryJson(jwks), "application/json");
+            return Results.Text(CreateDiscoveryJson(jwks), "application/json").ExecuteAsync(context);
         });
     }
 

@@ -23,13 +23,17 @@ public sealed class DockerfileTests
     }
 
     [Fact]
-    public void Builds_in_the_sdk_image_and_runs_in_the_aspnet_image()
+    public void Builds_in_the_sdk_image_and_runs_the_native_binary_on_a_chiseled_runtime_deps_image()
     {
         Assert.All(Stage(-1), i => Assert.Equal("ARG", i.Keyword));
         var froms = Instructions.Where(i => i.Keyword == "FROM").Select(i => i.Arguments).ToList();
         Assert.Equal(2, froms.Count);
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0 AS build", froms[0]);
-        Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:10.0", froms[1], StringComparison.Ordinal);
+        // No .NET runtime in the image: the binary is Native AOT (PublishAot in the project).
+        Assert.StartsWith("mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled", froms[1], StringComparison.Ordinal);
+        var csproj = XDocument.Load(Path.Combine(Tools.RepoRoot, "src", "Identity.Cli", "Identity.Cli.csproj"));
+        Assert.Equal("true", Assert.Single(csproj.Descendants("PublishAot")).Value);
+        Assert.Contains(Stage(0), i => i.Keyword == "RUN" && i.Arguments.Contains("clang zlib1g-dev", StringComparison.Ordinal));
 
         // The runtime stage takes only the publish output from the build stage.
         var copies = Stage(FinalStage).Where(i => i.Keyword == "COPY").Select(i => i.Arguments).ToList();
@@ -41,7 +45,7 @@ public sealed class DockerfileTests
     [Fact]
     public void Publishes_the_cli_whose_apphost_is_the_entrypoint()
     {
-        var run = Assert.Single(Stage(0), i => i.Keyword == "RUN").Arguments;
+        var run = Assert.Single(Stage(0), i => i.Keyword == "RUN" && i.Arguments.StartsWith("dotnet publish", StringComparison.Ordinal)).Arguments;
         Assert.StartsWith("dotnet publish src/Identity.Cli/Identity.Cli.csproj ", run, StringComparison.Ordinal);
         Assert.Contains("--configuration Release", run, StringComparison.Ordinal);
         Assert.Contains("--output /app", run, StringComparison.Ordinal);

@@ -10,11 +10,12 @@ internal static class CheckReport
     public const string Warn = "‼";
     public const string Fail = "×";
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    // Source-generated (the shipped binary is Native AOT): indented, and text as written, not \u-escaped.
+    private static readonly CheckJsonContext Json = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
     /// <summary>1 on any error, or on any warning with <paramref name="strict"/>; else 0.</summary>
     public static int ExitCode(IReadOnlyList<CheckResult> results, bool strict) =>
@@ -64,7 +65,7 @@ internal static class CheckReport
     public static void WriteJson(TextWriter writer, IReadOnlyList<CheckResult> results)
     {
         var rows = results.Select(r => new JsonRow(r.Category, r.Name, StatusName(r.Status), r.Message)).ToList();
-        writer.WriteLine(JsonSerializer.Serialize(rows, JsonOptions));
+        writer.WriteLine(JsonSerializer.Serialize(rows, Json.ListJsonRow));
     }
 
     public static string StatusName(CheckStatus status) => status switch
@@ -81,9 +82,12 @@ internal static class CheckReport
         _ => Fail,
     };
 
-    private sealed record JsonRow(
+    internal sealed record JsonRow(
         [property: JsonPropertyName("category")] string Category,
         [property: JsonPropertyName("name")] string Name,
         [property: JsonPropertyName("status")] string Status,
         [property: JsonPropertyName("message")] string Message);
 }
+
+[JsonSerializable(typeof(List<CheckReport.JsonRow>))]
+internal sealed partial class CheckJsonContext : JsonSerializerContext;

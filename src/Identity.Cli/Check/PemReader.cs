@@ -80,7 +80,7 @@ internal static class PemReader
             if (!PemEncoding.TryFind(rest, out _))
             {
                 var shown = rest.Length > 20 ? rest[..20].ToString() + "..." : rest.ToString();
-                return $"{rest.Length} byte(s) after the last PEM block ({System.Text.Json.JsonSerializer.Serialize(shown)}): Linkerd's Go controller fails on them with \"not a PEM certificate\"";
+                return $"{rest.Length} byte(s) after the last PEM block (\"{System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(shown)}\"): Linkerd's Go controller fails on them with \"not a PEM certificate\"";
             }
         }
 
