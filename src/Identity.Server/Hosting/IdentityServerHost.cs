@@ -40,7 +40,13 @@ public static class IdentityServerHost
     /// <summary>A web application builder with the server's services registered and options bound to <paramref name="configure"/>.</summary>
     public static WebApplicationBuilder CreateBuilder(Action<IdentityServerOptions> configure, string[]? args = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        // All settings come from flags; no appsettings.json is read. Watching configuration files for changes would
+        // make the host scan its whole content root (the working directory) with inotify at start.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false", .. args ?? []],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Services.AddIdentityServer(configure);
         return builder;
     }
