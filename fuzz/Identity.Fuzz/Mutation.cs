@@ -50,21 +50,7 @@ internal static class Mutation
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i =>
         {
             var (identity, mutatedToken, mutatedCsr) = requests[i];
-            Protocol.CertifyResponse? response = null;
-            var status = Status.DefaultSuccess;
-            try
-            {
-                response = client.Certify(new Protocol.CertifyRequest
-                {
-                    Identity = identity,
-                    Token = Google.Protobuf.ByteString.CopyFrom(mutatedToken),
-                    CertificateSigningRequest = Google.Protobuf.ByteString.CopyFrom(mutatedCsr),
-                }, deadline: DateTime.UtcNow.AddSeconds(10));
-            }
-            catch (RpcException e)
-            {
-                status = e.Status;
-            }
+            var (response, status) = Send(client, identity, mutatedToken, mutatedCsr);
 
             string? violation = null;
             try
@@ -113,21 +99,7 @@ internal static class Mutation
         var failures = 0;
         foreach (var (name, sent, expected) in new[] { ("valid", token, StatusCode.OK), ("malformed token", "not-a-jwt"u8.ToArray(), StatusCode.InvalidArgument) })
         {
-            Protocol.CertifyResponse? response = null;
-            var status = Status.DefaultSuccess;
-            try
-            {
-                response = client.Certify(new Protocol.CertifyRequest
-                {
-                    Identity = web,
-                    Token = Google.Protobuf.ByteString.CopyFrom(sent),
-                    CertificateSigningRequest = Google.Protobuf.ByteString.CopyFrom(csr),
-                }, deadline: DateTime.UtcNow.AddSeconds(10));
-            }
-            catch (RpcException e)
-            {
-                status = e.Status;
-            }
+            var (response, status) = Send(client, web, sent, csr);
 
             try
             {
@@ -143,6 +115,24 @@ internal static class Mutation
         }
 
         return failures;
+    }
+
+    /// <summary>One Certify call with a 10 s deadline: the response, or the status it was refused with.</summary>
+    private static (Protocol.CertifyResponse? Response, Status Status) Send(Protocol.Identity.IdentityClient client, string identity, byte[] token, byte[] csr)
+    {
+        try
+        {
+            return (client.Certify(new Protocol.CertifyRequest
+            {
+                Identity = identity,
+                Token = Google.Protobuf.ByteString.CopyFrom(token),
+                CertificateSigningRequest = Google.Protobuf.ByteString.CopyFrom(csr),
+            }, deadline: DateTime.UtcNow.AddSeconds(10)), Status.DefaultSuccess);
+        }
+        catch (RpcException e)
+        {
+            return (null, e.Status);
+        }
     }
 
     private static (string Identity, byte[] Token, byte[] Csr) Mutate(Random random, string identity, byte[] token, byte[] csr)

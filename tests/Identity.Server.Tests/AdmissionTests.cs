@@ -19,12 +19,9 @@ public sealed class AdmissionTests
     public async Task A_full_queue_is_refused_at_once_with_resource_exhausted_and_nothing_parsed_or_reviewed()
     {
         var gate = new GatedValidator();
-        await using var server = await Start(gate, inProgress: 1, queue: 1);
+        var (server, admission, first) = await HoldTheOnlySlot(gate, queue: 1);
+        await using var _ = server;
         var ct = TestContext.Current.CancellationToken;
-        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
-
-        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
-        await gate.Entered.Task.WaitAsync(ct);
         var queued = WhenQueued(admission, 1);
         var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
         await queued.WaitAsync(ct);
@@ -56,11 +53,9 @@ public sealed class AdmissionTests
     public async Task A_queued_call_whose_deadline_passes_costs_no_token_review_and_issues_nothing()
     {
         var gate = new GatedValidator();
-        await using var server = await Start(gate, inProgress: 1, queue: 4);
+        var (server, admission, first) = await HoldTheOnlySlot(gate, queue: 4);
+        await using var _ = server;
         var ct = TestContext.Current.CancellationToken;
-        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
-        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
-        await gate.Entered.Task.WaitAsync(ct);
 
         var left = WhenQueued(admission, 0, afterQueued: true);
         var late = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
@@ -80,11 +75,9 @@ public sealed class AdmissionTests
     public async Task A_call_cancelled_by_its_caller_while_queued_is_dropped()
     {
         var gate = new GatedValidator();
-        await using var server = await Start(gate, inProgress: 1, queue: 4);
+        var (server, admission, first) = await HoldTheOnlySlot(gate, queue: 4);
+        await using var _ = server;
         var ct = TestContext.Current.CancellationToken;
-        var admission = server.App.Services.GetRequiredService<CertifyAdmission>();
-        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
-        await gate.Entered.Task.WaitAsync(ct);
 
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queued = WhenQueued(admission, 1);
@@ -110,6 +103,16 @@ public sealed class AdmissionTests
         var set = new IdentityServerOptions { MaxConcurrentCertify = 3, CertifyQueue = 7 };
         Assert.Equal(3, set.EffectiveMaxConcurrentCertify);
         Assert.Equal(7, set.EffectiveCertifyQueue);
+    }
+
+    /// <summary>A server whose one slot is held by a first call waiting inside its token review.</summary>
+    private static async Task<(TestServer Server, CertifyAdmission Admission, Task First)> HoldTheOnlySlot(GatedValidator gate, int queue)
+    {
+        var server = await Start(gate, inProgress: 1, queue);
+        var ct = TestContext.Current.CancellationToken;
+        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await gate.Entered.Task.WaitAsync(ct);
+        return (server, server.App.Services.GetRequiredService<CertifyAdmission>(), first);
     }
 
     private static Task<TestServer> Start(GatedValidator gate, int inProgress, int queue) => TestServer.StartAsync(
