@@ -129,6 +129,27 @@ public sealed class RotationTests
     }
 
     [Fact]
+    public void A_read_that_straddles_a_data_swap_is_read_again_until_two_passes_agree()
+    {
+        // The old issuer's certificate with the new issuer's key: what one pass sees when ..data swaps between files.
+        byte[] oldCrt = [1], oldKey = [2], newCrt = [3], newKey = [4], anchors = [5];
+        var passes = new Queue<IssuerFiles>([new(oldCrt, newKey, anchors), new(newCrt, newKey, anchors), new(newCrt, newKey, anchors)]);
+        var read = IssuerLoader.ReadConsistent(passes.Dequeue);
+        Assert.Equal(newCrt, read.Certificate);
+        Assert.Equal(newKey, read.Key);
+        Assert.Empty(passes);
+
+        // A settled directory costs two passes, and files that never settle are handed on after the last pass.
+        var settled = new Queue<IssuerFiles>([new(oldCrt, oldKey, anchors), new(oldCrt.ToArray(), oldKey.ToArray(), anchors.ToArray()), new(newCrt, newKey, anchors)]);
+        Assert.Equal(oldCrt, IssuerLoader.ReadConsistent(settled.Dequeue).Certificate);
+        Assert.Single(settled);
+        var count = 0;
+        var restless = IssuerLoader.ReadConsistent(() => new IssuerFiles([(byte)count++], oldKey, anchors), maxPasses: 3);
+        Assert.Equal(3, count);
+        Assert.Equal([2], restless.Certificate);
+    }
+
+    [Fact]
     public async Task File_watcher_reloads_on_data_symlink_swap()
     {
         await using var server = await TestServer.StartAsync();

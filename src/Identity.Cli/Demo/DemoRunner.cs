@@ -356,7 +356,8 @@ public static class DemoRunner
                 var reload = IdentityServerHost.ReloadIssuer(_east.Server);
                 report.Expect(_east.Events.Updated == updatedBefore + 1 && _east.Events.Problems.Count == 0,
                     $"east identity server raised IssuerUpdated (\"Updated identity issuer\") once; "
-                    + (reload == IssuerReloadResult.Updated ? "taken by the explicit reload" : $"taken by its file watcher (explicit reload: {reload})"));
+                    + (reload == IssuerReloadResult.Updated ? "taken by the explicit reload" : $"taken by its file watcher (explicit reload: {reload})")
+                    + (_east.Events.Problems.Count == 0 ? "" : $"; problems: {string.Join("; ", _east.Events.Problems)}"));
 
                 foreach (var (client, name) in new[] { (_eastPodinfo, "east podinfo"), (_gateway, "gateway") })
                 {

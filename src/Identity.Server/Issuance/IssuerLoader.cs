@@ -44,6 +44,9 @@ internal sealed record IssuerFiles(byte[] Certificate, byte[] Key, byte[] Anchor
 
         return Convert.ToHexString(hash.GetHashAndReset());
     }
+
+    public bool SameContent(IssuerFiles other) =>
+        Certificate.AsSpan().SequenceEqual(other.Certificate) && Key.AsSpan().SequenceEqual(other.Key) && Anchors.AsSpan().SequenceEqual(other.Anchors);
 }
 
 /// <summary>
@@ -55,7 +58,32 @@ internal static class IssuerLoader
 {
     private static readonly ChainVerificationOptions RequireServerAuth = new() { RequiredUsages = ["1.3.6.1.5.5.7.3.1"] };
 
-    public static IssuerFiles Read(IdentityServerOptions options)
+    public static IssuerFiles Read(IdentityServerOptions options) => ReadConsistent(() => ReadOnce(options));
+
+    /// <summary>
+    /// The watcher fires while the kubelet is still swapping <c>..data</c> (and an operator may copy files one
+    /// by one), so a single pass can see the old issuer's certificate with the new issuer's key: a state nobody
+    /// wrote, which would be reported as a bad issuer. Two equal passes in a row are taken as a state on disk; an
+    /// unsettled read is returned as it is and left to validation and the next event.
+    /// </summary>
+    internal static IssuerFiles ReadConsistent(Func<IssuerFiles> readOnce, int maxPasses = 5)
+    {
+        var previous = readOnce();
+        for (var pass = 1; pass < maxPasses; pass++)
+        {
+            var next = readOnce();
+            if (next.SameContent(previous))
+            {
+                return next;
+            }
+
+            previous = next;
+        }
+
+        return previous;
+    }
+
+    private static IssuerFiles ReadOnce(IdentityServerOptions options)
     {
         var (crtName, keyName) = options.IssuerFileNames;
         return new IssuerFiles(
