@@ -60,6 +60,9 @@ public sealed record SignatureAlgorithm(string Oid, string Name, PublicKeyKind K
         {
             switch (KeyKind)
             {
+                case PublicKeyKind.Ec when OpenSslEcdsaVerifier.IsAvailable:
+                    return OpenSslEcdsaVerifier.Verify(key, Hash, data, signature);
+
                 case PublicKeyKind.Ec:
                     using (var ec = key.CreateEcdsa())
                     {
