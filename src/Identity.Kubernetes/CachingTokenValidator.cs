@@ -32,6 +32,10 @@ public sealed class CachingTokenValidator : ITokenValidator
     private readonly ConcurrentDictionary<TokenHash, Task<TokenReviewResult>> _inflight = new();
     private readonly Queue<(TokenHash Key, Entry Entry)> _insertionOrder = new();
     private readonly Lock _writeLock = new();
+
+    // ConcurrentDictionary.Count takes every one of the table's locks (up to 1,024 once it has grown), which stalled
+    // every writer on each insert during a storm; the count is kept here instead.
+    private int _count;
     private readonly Counter<long> _hits;
     private readonly Counter<long> _misses;
 
@@ -62,7 +66,7 @@ public sealed class CachingTokenValidator : ITokenValidator
     }
 
     /// <summary>Number of live and not-yet-evicted entries (for tests and diagnostics).</summary>
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <inheritdoc/>
     public ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken)
@@ -77,7 +81,7 @@ public sealed class CachingTokenValidator : ITokenValidator
                 return ValueTask.FromResult(entry.Result);
             }
 
-            _entries.TryRemove(new KeyValuePair<TokenHash, Entry>(key, entry));
+            Remove(key, entry);
         }
 
         return new ValueTask<TokenReviewResult>(JoinOrStartReview(key, token).WaitAsync(cancellationToken));
@@ -150,12 +154,12 @@ public sealed class CachingTokenValidator : ITokenValidator
         var entry = new Entry(result, validUntil);
         lock (_writeLock)
         {
-            if (_entries.Count >= _capacity)
+            if (Count >= _capacity)
             {
                 MakeRoom(now);
             }
 
-            _entries[key] = entry;
+            Insert(key, entry);
             _insertionOrder.Enqueue((key, entry));
             if (_insertionOrder.Count > 2 * _capacity)
             {
@@ -169,7 +173,7 @@ public sealed class CachingTokenValidator : ITokenValidator
         var evicted = 0;
         foreach (var (key, entry) in _entries)
         {
-            if (entry.ValidUntil <= now && _entries.TryRemove(new KeyValuePair<TokenHash, Entry>(key, entry)))
+            if (entry.ValidUntil <= now && Remove(key, entry))
             {
                 evicted++;
             }
@@ -180,9 +184,9 @@ public sealed class CachingTokenValidator : ITokenValidator
         // otherwise pay O(capacity) under the write lock per review). Small caches free exactly one slot, as before.
         // Queue items whose entry was replaced or removed are stale and skipped.
         var lowWater = _capacity - Math.Max(1, _capacity / 8);
-        while (_entries.Count > lowWater && _insertionOrder.TryDequeue(out var oldest))
+        while (Count > lowWater && _insertionOrder.TryDequeue(out var oldest))
         {
-            if (_entries.TryRemove(new KeyValuePair<TokenHash, Entry>(oldest.Key, oldest.Entry)))
+            if (Remove(oldest.Key, oldest.Entry))
             {
                 evicted++;
             }
@@ -198,6 +202,35 @@ public sealed class CachingTokenValidator : ITokenValidator
         {
             Log.CacheEvicted(_logger, evicted, _capacity);
         }
+    }
+
+    // Called under the write lock, while readers may remove the same key because it expired.
+    private void Insert(TokenHash key, Entry entry)
+    {
+        while (true)
+        {
+            if (_entries.TryAdd(key, entry))
+            {
+                Interlocked.Increment(ref _count);
+                return;
+            }
+
+            if (_entries.TryGetValue(key, out var old) && _entries.TryUpdate(key, entry, old))
+            {
+                return;
+            }
+        }
+    }
+
+    private bool Remove(TokenHash key, Entry entry)
+    {
+        if (!_entries.TryRemove(new KeyValuePair<TokenHash, Entry>(key, entry)))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        return true;
     }
 
     // Re-inserted or expired keys leave stale items behind; rebuilding when the queue doubles keeps it O(capacity)

@@ -37,6 +37,10 @@ internal sealed class CsrParser(int capacity)
 
     private readonly ConcurrentDictionary<CsrKey, ParsedCsr> cache = new();
 
+    // Approximate by design (adds racing a clear may be missed), which is enough for a bound. Not cache.Count: that
+    // takes every lock of the table, up to 1,024, and stalled every cold Certify behind the others.
+    private int count;
+
     public int CachedCount => cache.Count;
 
     public Decoded<ParsedCsr> Parse(ReadOnlyMemory<byte> der)
@@ -61,14 +65,18 @@ internal sealed class CsrParser(int capacity)
             return parsed;
         }
 
-        if (cache.Count >= capacity)
+        if (Volatile.Read(ref count) >= capacity)
         {
             // Bounded without LRU bookkeeping on the hot path: a full cache is dropped and refills with the
             // CSRs of live proxies within one renewal round.
+            Volatile.Write(ref count, 0);
             cache.Clear();
         }
 
-        cache.TryAdd(key, value);
+        if (cache.TryAdd(key, value))
+        {
+            Interlocked.Increment(ref count);
+        }
         return parsed;
     }
 
