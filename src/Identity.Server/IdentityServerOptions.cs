@@ -68,21 +68,32 @@ public sealed class IdentityServerOptions
 
     /// <summary>
     /// Most Certify calls waiting for a slot (<c>-certify-queue</c>); calls beyond it are refused at once with
-    /// RESOURCE_EXHAUSTED. 0 means sized to the machine: 64 per core. Default 0.
+    /// RESOURCE_EXHAUSTED. 0 means the default, 4096: deep enough to hold a restart burst that the server clears well
+    /// within a proxy's deadline (calls that would not make theirs are refused on arrival anyway), and, at about
+    /// 8 KiB of Kestrel and request state per waiting call, about 32 MiB at most. Default 0.
     /// </summary>
     public int CertifyQueue { get; set; }
 
-    /// <summary>Most concurrent HTTP/2 streams per connection (<c>-max-concurrent-streams</c>). Default 1000.</summary>
-    public int MaxConcurrentStreams { get; set; } = 1000;
+    /// <summary>
+    /// Most concurrent HTTP/2 streams per connection (<c>-max-concurrent-streams</c>). Default 10: a proxy has one
+    /// Certify in flight per connection, and a client multiplexing more waits for a free stream on its side, where it
+    /// costs this server no memory (each accepted stream holds about 8 KiB until it is answered).
+    /// </summary>
+    public int MaxConcurrentStreams { get; set; } = 10;
 
-    /// <summary>Most open connections on the gRPC port (<c>-max-connections</c>); 0 means unlimited. Default 4096.</summary>
-    public int MaxConnections { get; set; } = 4096;
+    /// <summary>
+    /// Most connections served at once on the gRPC port (<c>-max-connections</c>); 0 means unlimited. Default 1024.
+    /// Further connections wait (up to four per slot, for up to 10 s each) before any TLS or HTTP/2 state is made
+    /// for them: a restarting fleet opens one per Certify, and about 30 KiB per served connection is what bounds
+    /// memory here, not the calls.
+    /// </summary>
+    public int MaxConnections { get; set; } = 1024;
 
     /// <summary><see cref="MaxConcurrentCertify"/> with the machine-sized default applied.</summary>
     public int EffectiveMaxConcurrentCertify => MaxConcurrentCertify > 0 ? MaxConcurrentCertify : 16 * Environment.ProcessorCount;
 
     /// <summary><see cref="CertifyQueue"/> with the machine-sized default applied.</summary>
-    public int EffectiveCertifyQueue => CertifyQueue > 0 ? CertifyQueue : 64 * Environment.ProcessorCount;
+    public int EffectiveCertifyQueue => CertifyQueue > 0 ? CertifyQueue : 4096;
 
     /// <summary>
     /// Serve gRPC over TLS 1.3 with a certificate the server issues to itself
@@ -199,7 +210,7 @@ internal sealed partial class IdentityServerOptionsValidator : IValidateOptions<
 
         if (options.CertifyQueue < 0)
         {
-            errors.Add($"-certify-queue: must be positive, or 0 for the default (64 per core), got {options.CertifyQueue}");
+            errors.Add($"-certify-queue: must be positive, or 0 for the default (4096), got {options.CertifyQueue}");
         }
 
         if (options.MaxConcurrentStreams < 1)

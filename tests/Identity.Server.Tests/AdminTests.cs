@@ -79,7 +79,7 @@ public sealed class AdminTests
         Assert.Contains("-identity-clock-skew-allowance: must be between 0s and 1h, got -1s", error.Failures);
         Assert.Contains("-identity-scheme: must not be empty (use linkerd.io/tls or kubernetes.io/tls)", error.Failures);
         Assert.Contains("-max-concurrent-certify: must be positive, or 0 for the default (16 per core), got -1", error.Failures);
-        Assert.Contains("-certify-queue: must be positive, or 0 for the default (64 per core), got -2", error.Failures);
+        Assert.Contains("-certify-queue: must be positive, or 0 for the default (4096), got -2", error.Failures);
         Assert.Contains("-max-concurrent-streams: must be positive, got 0", error.Failures);
         Assert.Contains("-max-connections: must be positive, or 0 for no limit, got -3", error.Failures);
     }

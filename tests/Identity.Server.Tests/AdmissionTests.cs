@@ -1,7 +1,11 @@
 using Grpc.Core;
+using Grpc.Net.Client;
+using Identity.Protocol;
 using Identity.Server.Certify;
+using Identity.Server.Hosting;
 using Identity.Server.Tokens;
 using Microsoft.Extensions.DependencyInjection;
+using IdentityGrpc = Identity.Protocol.Identity;
 
 namespace Identity.Server.Tests;
 
@@ -72,6 +76,90 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public async Task A_call_that_would_wait_past_its_deadline_is_refused_on_arrival_with_nothing_parsed_or_reviewed()
+    {
+        var gate = new GatedValidator();
+        var (server, admission, first) = await HoldTheOnlySlot(gate, queue: 4);
+        await using var _ = server;
+        var ct = TestContext.Current.CancellationToken;
+        // As if calls had been finishing at one every 10 s: the next in line would wait about 10 s.
+        admission.RecordThroughput(0.1);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
+            TestServer.Request(Web, "sa:emojivoto:web", "fake-data"u8.ToArray()), deadline: DateTime.UtcNow.AddSeconds(8), cancellationToken: ct));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Equal("identity server would not answer before the call's deadline (0 certificate requests queued, about 10000 ms to wait); retry with backoff",
+            refused.Status.Detail);
+        Assert.Equal(1, gate.Calls);
+        Assert.Equal(0, admission.Queued);
+
+        // A deadline that leaves room, and no deadline at all, are queued as before.
+        var queued = WhenQueued(admission, 2);
+        var roomy = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+            deadline: DateTime.UtcNow.AddMinutes(5), cancellationToken: ct).ResponseAsync;
+        var open = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        await queued.WaitAsync(ct);
+        var metrics = await server.Admin.GetStringAsync("/metrics", ct);
+        Assert.Matches("identity_certify_refused_total\\{[^}]*reason=\"deadline\"[^}]*\\} 1", metrics);
+
+        gate.Open();
+        await first;
+        await roomy;
+        await open;
+        Assert.Equal(3, server.IssuedCounter.Total);
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_limit_wait_for_a_slot_before_any_http2_and_beyond_the_waiting_room_are_closed()
+    {
+        var gate = new GatedValidator();
+        await using var server = await TestServer.StartAsync(o => o.MaxConnections = 1, services: s => s.AddSingleton<ITokenValidator>(gate));
+        var ct = TestContext.Current.CancellationToken;
+        var limit = server.App.Services.GetRequiredService<ConnectionLimit>();
+        var address = $"http://127.0.0.1:{IdentityServerHost.GetGrpcEndpoint(server.App).Port}";
+        var channels = new List<GrpcChannel>();
+        Task<CertifyResponse> Call()
+        {
+            // A channel of its own is a connection of its own, as each restarting proxy opens one.
+            var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler(), DisposeHttpClient = true });
+            channels.Add(channel);
+            return new IdentityGrpc.IdentityClient(channel).CertifyAsync(
+                TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        }
+
+        try
+        {
+            var first = Call();
+            await gate.Entered.Task.WaitAsync(ct);
+
+            // The only slot is taken: the next four connections wait (four per slot), the one after is closed at once.
+            var full = WhenWaiting(limit, 4);
+            var waiting = Enumerable.Range(0, 4).Select(_ => Call()).ToArray();
+            await full.WaitAsync(ct);
+            var closed = await Assert.ThrowsAsync<RpcException>(Call);
+            Assert.Equal(StatusCode.Unavailable, closed.StatusCode);
+            Assert.Equal(1, gate.Calls);
+
+            // The first proxy is answered and goes away; the longest waiting connection takes its slot and is served.
+            gate.Open();
+            await first;
+            var next = WhenWaiting(limit, 3);
+            channels[0].Dispose();
+            await next.WaitAsync(ct);
+            await Task.WhenAny(waiting).Unwrap().WaitAsync(ct);
+            Assert.Equal(2, gate.Calls);
+            Assert.Equal(2, server.IssuedCounter.Total);
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                channel.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_call_cancelled_by_its_caller_while_queued_is_dropped()
     {
         var gate = new GatedValidator();
@@ -99,7 +187,7 @@ public sealed class AdmissionTests
     {
         var defaults = new IdentityServerOptions();
         Assert.Equal(16 * Environment.ProcessorCount, defaults.EffectiveMaxConcurrentCertify);
-        Assert.Equal(64 * Environment.ProcessorCount, defaults.EffectiveCertifyQueue);
+        Assert.Equal(4096, defaults.EffectiveCertifyQueue);
         var set = new IdentityServerOptions { MaxConcurrentCertify = 3, CertifyQueue = 7 };
         Assert.Equal(3, set.EffectiveMaxConcurrentCertify);
         Assert.Equal(7, set.EffectiveCertifyQueue);
@@ -122,6 +210,23 @@ public sealed class AdmissionTests
             o.CertifyQueue = queue;
         },
         services: s => s.AddSingleton<ITokenValidator>(gate));
+
+    /// <summary>Completes when <paramref name="count"/> connections wait for a slot.</summary>
+    private static Task WhenWaiting(ConnectionLimit limit, int count)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (limit.Waiting == count)
+            {
+                done.TrySetResult();
+            }
+        }
+
+        limit.WaitingChanged += Check;
+        Check();
+        return done.Task;
+    }
 
     /// <summary>Completes when the queue holds <paramref name="count"/> calls (after one was queued, when asked).</summary>
     private static Task WhenQueued(CertifyAdmission admission, int count, bool afterQueued = false)

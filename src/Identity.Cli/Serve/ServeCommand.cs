@@ -36,20 +36,20 @@ internal static class ServeCommand
 
     private static readonly Option<int> CertifyQueue = new("--certify-queue", "-certify-queue")
     {
-        Description = "Most Certify calls waiting for a slot; beyond it calls are refused at once with RESOURCE_EXHAUSTED; 0 sizes it to the machine (64 per core)",
+        Description = "Most Certify calls waiting for a slot; beyond it, and for calls that would wait past their deadline, RESOURCE_EXHAUSTED at once; 0 for the default (4096)",
         DefaultValueFactory = _ => 0,
     };
 
     private static readonly Option<int> MaxConcurrentStreams = new("--max-concurrent-streams", "-max-concurrent-streams")
     {
         Description = "Most concurrent HTTP/2 streams per gRPC connection",
-        DefaultValueFactory = _ => 1000,
+        DefaultValueFactory = _ => 10,
     };
 
     private static readonly Option<int> MaxConnections = new("--max-connections", "-max-connections")
     {
-        Description = "Most open connections on the gRPC port; 0 means no limit",
-        DefaultValueFactory = _ => 4096,
+        Description = "Most connections served at once on the gRPC port (more wait for a slot, up to four per slot for 10 s); 0 means no limit",
+        DefaultValueFactory = _ => 1024,
     };
 
     private static readonly Option<bool> Tls = new("--tls", "-tls") { Description = "Serve gRPC over TLS 1.3 with a certificate issued to the server itself" };

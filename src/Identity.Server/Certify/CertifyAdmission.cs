@@ -9,9 +9,11 @@ namespace Identity.Server.Certify;
 /// Admission control in front of all of Certify's expensive work: at most
 /// <see cref="IdentityServerOptions.MaxConcurrentCertify"/> calls in progress, at most
 /// <see cref="IdentityServerOptions.CertifyQueue"/> waiting in arrival order, and every call beyond that refused at
-/// once with <c>RESOURCE_EXHAUSTED</c>, before its CSR is parsed or its token reviewed. A waiting call whose deadline
-/// passes or whose caller goes away leaves the queue and costs nothing more. Memory is bounded with it: a storm can
-/// hold at most in-progress + queued calls, whatever the number of callers.
+/// once with <c>RESOURCE_EXHAUSTED</c>, before its CSR is parsed or its token reviewed. So is a call that would have
+/// to wait past its own deadline (from the rate calls are finishing at): it gets an answer it can act on now
+/// instead of a deadline miss later. A waiting call whose deadline passes or whose caller goes away leaves the queue
+/// and costs nothing more. Memory is bounded with it: a storm can hold at most in-progress + queued calls, whatever
+/// the number of callers.
 /// </summary>
 internal sealed class CertifyAdmission
 {
@@ -22,6 +24,14 @@ internal sealed class CertifyAdmission
     private readonly IdentityMetrics _metrics;
     private int _inProgress;
     private int _queuedCount;
+
+    // Completions per second, smoothed over windows of at least WindowTicks; 0 until the first window closed. Not
+    // per-call service time: under a storm a call's time in its slot stretches with everything else the process
+    // does, while the rate at which calls leave the queue is exactly what a new last place waits for (Little's law).
+    private static readonly long WindowTicks = Stopwatch.Frequency / 10;
+    private double _throughput;
+    private long _windowStart = Stopwatch.GetTimestamp();
+    private int _windowCompletions;
 
     public CertifyAdmission(IOptions<IdentityServerOptions> options, IdentityMetrics metrics)
     {
@@ -45,12 +55,27 @@ internal sealed class CertifyAdmission
     public string CapacityMessage =>
         $"identity server is at capacity ({_maxInProgress} certificate requests in progress, {_maxQueued} queued); retry with backoff";
 
+    /// <summary>Calls finished per second, smoothed (zero before the first measurement).</summary>
+    public double Throughput
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _throughput;
+            }
+        }
+    }
+
     /// <summary>
     /// A slot for one call: at once when one is free, after waiting in the queue otherwise. Throws an
     /// <see cref="RpcException"/> (<c>RESOURCE_EXHAUSTED</c>) when the queue is full too, and
     /// <see cref="OperationCanceledException"/> when the call's deadline passes or its caller goes away first.
     /// </summary>
-    public ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    /// <param name="deadline">The call's deadline (UTC, on the system clock grpc-dotnet measures it with), or
+    /// <see cref="DateTime.MaxValue"/> for none.</param>
+    /// <param name="cancellationToken">Cancelled when the deadline passes or the caller goes away.</param>
+    public ValueTask<Lease> AcquireAsync(DateTime deadline, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Waiter waiter;
@@ -66,6 +91,13 @@ internal sealed class CertifyAdmission
             {
                 _metrics.RecordAdmissionRefused(IdentityMetrics.RefusedCapacity);
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, CapacityMessage));
+            }
+
+            if (WouldMissDeadline(deadline) is { } wait)
+            {
+                _metrics.RecordAdmissionRefused(IdentityMetrics.RefusedDeadline);
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"identity server would not answer before the call's deadline ({_queuedCount} certificate requests queued, about {(long)wait.TotalMilliseconds} ms to wait); retry with backoff"));
             }
 
             waiter = new Waiter(Stopwatch.GetTimestamp());
@@ -109,10 +141,48 @@ internal sealed class CertifyAdmission
         return new Lease(this);
     }
 
+    /// <summary>Folds a measured rate (calls finished per second) into <see cref="Throughput"/>.</summary>
+    internal void RecordThroughput(double perSecond)
+    {
+        lock (_lock)
+        {
+            _throughput = _throughput == 0 ? perSecond : (_throughput + perSecond) / 2;
+        }
+    }
+
+    // Called under the lock: a new last place waits until everything ahead of it has finished. Null when it should
+    // make its deadline (or nothing has been measured yet, or the call has no deadline).
+    private TimeSpan? WouldMissDeadline(DateTime deadline)
+    {
+        if (deadline == DateTime.MaxValue || _throughput == 0)
+        {
+            return null;
+        }
+
+        var wait = TimeSpan.FromSeconds((_queuedCount + 1) / _throughput);
+        return DateTime.UtcNow + wait > deadline ? wait : null;
+    }
+
+    // Called under the lock.
+    private void CountCompletion()
+    {
+        _windowCompletions++;
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = now - _windowStart;
+        if (elapsed >= WindowTicks)
+        {
+            var rate = _windowCompletions * (double)Stopwatch.Frequency / elapsed;
+            _throughput = _throughput == 0 ? rate : (_throughput + rate) / 2;
+            _windowStart = now;
+            _windowCompletions = 0;
+        }
+    }
+
     private void Release()
     {
         lock (_lock)
         {
+            CountCompletion();
             while (_queue.First is { } first)
             {
                 _queue.RemoveFirst();

@@ -54,7 +54,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         var code = StatusCode.OK;
         try
         {
-            using var lease = await admission.AcquireAsync(context.CancellationToken);
+            using var lease = await admission.AcquireAsync(context.Deadline, context.CancellationToken);
             return await CertifyCore(request, context.CancellationToken);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -67,6 +68,7 @@ public static class IdentityServerHost
         // One instance for all calls (gRPC would otherwise activate a service per call); it holds no per-call state.
         services.TryAddSingleton<CertifyService>();
         services.TryAddSingleton<CertifyAdmission>();
+        services.TryAddSingleton(sp => new ConnectionLimit(sp.GetRequiredService<IOptions<IdentityServerOptions>>().Value.MaxConnections));
         services.TryAddSingleton<AdminPorts>();
         services.TryAddSingleton<BoundEndpoints>();
         services.AddGrpc(o =>
@@ -74,6 +76,10 @@ public static class IdentityServerHost
             // Certify requests are a token and a CSR, a few KiB; refuse anything far larger before parsing.
             o.MaxReceiveMessageSize = 64 * 1024;
         });
+        // Connections beyond -max-connections wait in the kernel's accept queue before they wait in ConnectionLimit:
+        // a restarting fleet dials thousands at once, and with the default 512 the surplus SYNs are dropped and each
+        // proxy retries its connect a second or more later.
+        services.Configure<SocketTransportOptions>(o => o.Backlog = 4096);
         services.AddGrpcHealthChecks().AddCheck<IssuerHealthCheck>("issuer");
         // No scrape-response cache: every scrape shows the current gauges (in-progress, queued), and Prometheus
         // scrapes every few seconds at most, so there is nothing to save.
@@ -122,9 +128,13 @@ public static class IdentityServerHost
         var bound = services.GetRequiredService<BoundEndpoints>();
         var adminPorts = services.GetRequiredService<AdminPorts>();
         kestrel.AddServerHeader = false;
-        // Linkerd runs with unlimited concurrent streams; a proxy fleet renewing after an outage multiplexes heavily,
-        // so the default is high. Memory stays bounded by admission control, not by refusing streams.
+        // Every stream Kestrel accepts costs memory before admission control sees it (it waits in the thread pool's
+        // queue behind the calls in progress), so the bound is connections x streams; a client that multiplexes
+        // more than this waits for a stream on its side, where it costs this server nothing.
         kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxConcurrentStreams;
+        // A connection with nothing in flight is closed after 20 s (Kestrel's default is 130 s): linkerd2-proxy dials
+        // anew for each Certify, and an idle connection holds a -max-connections slot another proxy may wait for.
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(20);
 
         Listen(kestrel, options.Addr, listen =>
         {
@@ -134,8 +144,7 @@ public static class IdentityServerHost
             {
                 // On the gRPC port only (Kestrel's own limit would count the admin port too, and a flood of
                 // Certify connections must never starve the probes).
-                var limit = new ConnectionLimit(options.MaxConnections);
-                listen.Use(limit.Middleware);
+                listen.Use(services.GetRequiredService<ConnectionLimit>().Middleware);
             }
             if (options.Tls)
             {
@@ -198,18 +207,71 @@ public static class IdentityServerHost
     }
 }
 
-/// <summary>Closes connections beyond a limit as soon as they are accepted.</summary>
-internal sealed class ConnectionLimit(int max)
+/// <summary>
+/// At most <c>max</c> connections are served at once; the next ones wait, in arrival order, before any TLS or HTTP/2
+/// state exists for them, and are served as slots free up.
+/// </summary>
+/// <remarks>
+/// linkerd2-proxy opens a new connection for every Certify, so a fleet restart is thousands of connections at once.
+/// A served HTTP/2 connection costs about 30 KiB here (Kestrel's frame buffers, HPACK tables, stream pool), and
+/// 4,000 of them with a call each took the server past a 256 MiB limit; a waiting one is a socket and the few bytes
+/// the client already sent. Closing the surplus instead would send each of those proxies into its retry backoff
+/// (10 s or more) for a slot that frees within milliseconds. Waiting is bounded too: at most
+/// <see cref="WaitingPerSlot"/> per slot, each for at most <see cref="MaxWait"/>; beyond that a connection is closed
+/// at once.
+/// </remarks>
+internal sealed class ConnectionLimit(int max) : IDisposable
 {
-    private int _open;
+    /// <summary>Waiting connections allowed per served one.</summary>
+    public const int WaitingPerSlot = 4;
+
+    /// <summary>How long a connection may wait for a slot: a proxy's Certify deadline.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _slots = new(max, max);
+    private int _waiting;
+
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Raised after a connection starts or stops waiting (for tests that must wait for a state, not a time).</summary>
+    public event Action? WaitingChanged;
+
+    public void Dispose() => _slots.Dispose();
 
     public ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
     {
-        if (Interlocked.Increment(ref _open) > max)
+        if (!_slots.Wait(0))
         {
-            Interlocked.Decrement(ref _open);
-            connection.Abort(new ConnectionAbortedException($"more than {max} connections"));
-            return;
+            if (Interlocked.Increment(ref _waiting) > WaitingPerSlot * max)
+            {
+                Interlocked.Decrement(ref _waiting);
+                connection.Abort(new ConnectionAbortedException($"more than {max} connections served and {WaitingPerSlot * max} waiting"));
+                return;
+            }
+
+            WaitingChanged?.Invoke();
+
+            bool admitted;
+            try
+            {
+                // SemaphoreSlim serves asynchronous waiters first come, first served.
+                admitted = await _slots.WaitAsync(MaxWait, connection.ConnectionClosed);
+            }
+            catch (OperationCanceledException)
+            {
+                admitted = false;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+                WaitingChanged?.Invoke();
+            }
+
+            if (!admitted)
+            {
+                connection.Abort(new ConnectionAbortedException($"no connection slot free within {MaxWait.TotalSeconds} s"));
+                return;
+            }
         }
 
         try
@@ -218,7 +280,7 @@ internal sealed class ConnectionLimit(int max)
         }
         finally
         {
-            Interlocked.Decrement(ref _open);
+            _slots.Release();
         }
     };
 }

@@ -55,6 +55,9 @@ public sealed class IdentityMetrics
     /// <summary><see cref="CertifyRefused"/> reason: the deadline passed or the caller went away before the work.</summary>
     public const string RefusedAbandoned = "abandoned";
 
+    /// <summary><see cref="CertifyRefused"/> reason: the call would have waited past its own deadline (RESOURCE_EXHAUSTED).</summary>
+    public const string RefusedDeadline = "deadline";
+
     /// <summary>Tag carrying the reason of a refusal.</summary>
     public const string ReasonTag = "reason";
 
