@@ -1,82 +1,91 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Identity.Kubernetes;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
+using Identity.Protocol;
+using Identity.Server;
+using Identity.Server.Issuance;
+using Identity.Server.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Identity.Bench;
 
 /// <summary>
-/// Single-thread cost of the steps a cold Certify pays, with the same BCL and IdentityModel calls the server
-/// makes (a stand-in to locate cold-path cost; the server's own code is timed by the load runs).
+/// Single-thread cost of each stage of a cold Certify, timed on the server's own code (the CSR decoder and its
+/// signature check, the JWKS validator behind its cache, the leaf issuer), with the bytes each stage allocates.
 /// </summary>
 internal static class Breakdown
 {
-    public static void Print(int iterations)
+    public static async Task PrintAsync(int iterations)
     {
-        using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var tokens = new ServiceAccountTokenIssuer(BenchSettings.DefaultTokenIssuer);
-        var csrs = new byte[iterations][];
-        var jwts = new string[iterations];
-        for (var i = 0; i < iterations; i++)
+        var dir = Directory.CreateTempSubdirectory("identity-breakdown-").FullName;
+        try
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var identity = $"sa-{i}.ns-0.serviceaccount.identity.linkerd.cluster.local";
-            var request = new CertificateRequest($"CN={identity}", key, HashAlgorithmName.SHA256);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName(identity);
-            request.CertificateExtensions.Add(san.Build());
-            csrs[i] = request.CreateSigningRequest();
-            jwts[i] = tokens.Mint("ns-0", $"sa-{i}");
-        }
+            var pki = await BenchPki.WriteAsync(dir).ConfigureAwait(false);
+            using var tokens = pki.OpenTokenIssuer();
+            var requests = Workloads.Cold(iterations + 1, iterations + 1, new TokenMinter(tokens));
 
-        var tbs = RandomNumberGenerator.GetBytes(400);
-        var handler = new JsonWebTokenHandler { MapInboundClaims = false };
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = BenchSettings.DefaultTokenIssuer,
-            ValidAudience = TokenValidationOptions.LinkerdAudience,
-            IssuerSigningKey = tokens.SigningKey,
-            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-        };
-
-        Time("ECDSA P-256 sign (leaf)", iterations, i => issuerKey.SignData(tbs, HashAlgorithmName.SHA256));
-        var loaded = new CertificateRequest[iterations];
-        Time("CertificateRequest.LoadSigningRequest", iterations, i => loaded[i] = CertificateRequest.LoadSigningRequest(
-            csrs[i], HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions));
-        var keys = new ECDsa[iterations];
-        Time("PublicKey.GetECDsaPublicKey (import)", iterations, i => keys[i] = loaded[i].PublicKey.GetECDsaPublicKey()!);
-        var spkis = loaded.Select(r => r.PublicKey.ExportSubjectPublicKeyInfo()).ToArray();
-        Time("ECDsa.ImportSubjectPublicKeyInfo (import, other route)", iterations, i =>
-        {
-            using var k = ECDsa.Create();
-            k.ImportSubjectPublicKeyInfo(spkis[i], out _);
-        });
-        Time("ECDSA P-256 verify (CSR signature)", iterations, i => keys[i].VerifyData(tbs, tbs.AsSpan(0, 64), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
-        Time("JsonWebTokenHandler.ValidateTokenAsync (ES256)", iterations, i =>
-        {
-            if (!handler.ValidateTokenAsync(jwts[i], parameters).GetAwaiter().GetResult().IsValid)
+            var services = new ServiceCollection();
+            services.AddLogging(b => b.AddProvider(NullLoggerProvider.Instance));
+            services.AddMetrics();
+            services.AddSingleton(TimeProvider.System);
+            services.AddIdentityTokenValidation(o =>
             {
-                throw new InvalidOperationException("bench token did not validate");
-            }
-        });
-        foreach (var key in keys)
+                o.Mode = TokenValidationMode.Jwks;
+                o.Jwks = pki.JwksFile;
+                o.TokenIssuer = BenchSettings.DefaultTokenIssuer;
+            });
+            await using var provider = services.BuildServiceProvider();
+            var validator = provider.GetRequiredService<ITokenValidator>();
+            var options = new IdentityServerOptions
+            {
+                ControllerNamespace = "linkerd",
+                TrustDomain = "cluster.local",
+                IssuerDirectory = pki.IssuerDirectory,
+                TrustAnchorsFile = pki.TrustAnchorsFile,
+            };
+            var issuer = IssuerLoader.Load(IssuerLoader.Read(options), options, DateTimeOffset.UtcNow);
+            var parsed = new ParsedCsr[requests.Length];
+            var now = DateTimeOffset.UtcNow;
+
+            using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var tbs = RandomNumberGenerator.GetBytes(400);
+            var signature = issuerKey.SignData(tbs, HashAlgorithmName.SHA256);
+            Time("reference: ECDSA P-256 sign (platform)", iterations, _ => issuerKey.SignData(tbs, HashAlgorithmName.SHA256));
+            Time("reference: ECDSA P-256 verify, key already imported (platform)", iterations, _ => issuerKey.VerifyData(tbs, signature, HashAlgorithmName.SHA256));
+            Time("CsrParser.ParseUncached (decode, key checks, signature verify)", iterations,
+                i => parsed[i] = CsrParser.ParseUncached(requests[i].CertificateSigningRequest.Memory).Value!);
+            Time("token review: JwksTokenValidator behind CachingTokenValidator (fresh token)", iterations,
+                i => validator.ReviewAsync(requests[i].Token.Memory, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+            Time("LeafIssuer.Issue (build and sign the leaf)", iterations,
+                i => LeafIssuer.Issue(issuer, requests[i].Identity, parsed[i].SubjectPublicKeyInfo, now, now.AddDays(1)));
+            Time("CertifyResponse (wrap the leaf and intermediates) and its protobuf encoding", iterations, i =>
+            {
+                var response = new CertifyResponse { LeafCertificate = requests[i].CertificateSigningRequest };
+                response.IntermediateCertificates.AddRange(issuer.Intermediates);
+                _ = Google.Protobuf.MessageExtensions.ToByteArray(response);
+            });
+        }
+        finally
         {
-            key.Dispose();
+            Directory.Delete(dir, recursive: true);
         }
     }
 
     private static void Time(string what, int iterations, Action<int> step)
     {
-        step(0); // JIT
+        step(iterations); // JIT; the last item is spare for it
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var stopwatch = Stopwatch.StartNew();
         for (var i = 0; i < iterations; i++)
         {
             step(i);
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what}: {stopwatch.Elapsed.TotalMicroseconds / iterations:F0} us"));
+        var micros = stopwatch.Elapsed.TotalMicroseconds / iterations;
+        var bytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)iterations;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what}: {micros:F0} us, {bytes:F0} bytes allocated"));
     }
 }

@@ -6,6 +6,19 @@ using Identity.Bench;
 using Identity.Kubernetes;
 using IdentityGrpc = Identity.Protocol.Identity;
 
+if (args.Contains("--storm"))
+{
+    if (StormSettings.Parse(args) is not { } storm)
+    {
+        Console.Error.WriteLine(StormSettings.Usage);
+        return 1;
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{DateTimeOffset.UtcNow:u} cores={Environment.ProcessorCount} loadavg={ProcStatus.LoadAverage()}"));
+    return await Storm.RunAsync(storm);
+}
+
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
@@ -31,7 +44,7 @@ Console.WriteLine(string.Create(invariant, $"crypto limit: {crypto:F0} ops/s (on
 if (settings.Breakdown)
 {
     Console.WriteLine("single-thread cost per step of a cold Certify (before any load):");
-    Breakdown.Print(2000);
+    await Breakdown.PrintAsync(2000);
 }
 
 SelfHost? host = null;

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Kubernetes;
 using Identity.Server.Hosting;
@@ -47,22 +45,7 @@ internal sealed class SelfHost : IAsyncDisposable
     public static async Task<SelfHost> StartAsync(TokenMode mode, bool auditLog)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("identity-bench-").FullName;
-        var now = DateTimeOffset.UtcNow;
-        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var rootRequest = new CertificateRequest("CN=bench root", rootKey, HashAlgorithmName.SHA256);
-        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(2));
-        using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var issuerRequest = new CertificateRequest("CN=identity.linkerd.cluster.local", issuerKey, HashAlgorithmName.SHA256);
-        issuerRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        issuerRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        issuerRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(issuerRequest.PublicKey, false));
-        using var issuer = issuerRequest.Create(root, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
-        System.IO.Directory.CreateDirectory(Path.Combine(dir, "issuer"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "key.pem"), issuerKey.ExportECPrivateKeyPem()).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(dir, "issuer", "crt.pem"), issuer.ExportCertificatePem()).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(dir, "roots.crt"), root.ExportCertificatePem()).ConfigureAwait(false);
+        var pki = await BenchPki.WriteAsync(dir).ConfigureAwait(false);
 
         var builder = IdentityServerHost.CreateBuilder(o =>
         {
@@ -70,8 +53,8 @@ internal sealed class SelfHost : IAsyncDisposable
             o.AdminAddr = "127.0.0.1:0";
             o.ControllerNamespace = "linkerd";
             o.TrustDomain = "cluster.local";
-            o.IssuerDirectory = Path.Combine(dir, "issuer");
-            o.TrustAnchorsFile = Path.Combine(dir, "roots.crt");
+            o.IssuerDirectory = pki.IssuerDirectory;
+            o.TrustAnchorsFile = pki.TrustAnchorsFile;
         });
         // The per-certificate audit line is Information: off by default so the run measures the CA, on with
         // --audit-log (to the console, as `identity serve` does) to measure what the audit trail costs.
@@ -83,10 +66,9 @@ internal sealed class SelfHost : IAsyncDisposable
         string? tokenKeyFile = null;
         if (mode == TokenMode.Jwks)
         {
-            tokenKeyFile = Path.Combine(dir, "sa-signer.key");
-            tokens = ServiceAccountTokenIssuer.LoadOrCreate(BenchSettings.DefaultTokenIssuer, tokenKeyFile);
-            var jwks = Path.Combine(dir, "jwks.json");
-            tokens.WriteJwks(jwks);
+            tokenKeyFile = pki.TokenKeyFile;
+            tokens = pki.OpenTokenIssuer();
+            var jwks = pki.JwksFile;
             // The same registration `identity serve -token-validation jwks -jwks FILE -token-issuer URL` makes.
             builder.Services.AddIdentityTokenValidation(o =>
             {
