@@ -24,6 +24,6 @@ run() {
   run --storm fleet --connections 64 "$@"       # 20,000 proxies multiplexed over 64 connections, 10 s retry
   run --storm fleet --connections 0 "$@"        # 20,000 proxies, each call on its own connection (as linkerd2-proxy), 10 s retry
   run --storm fleet --connections 4000 "$@"     # 20,000 proxies over 4,000 connections held open, 10 s retry
-  run --storm no-backoff --connections 0 "$@"   # the same callers retrying at once
+  run --storm no-backoff --connections 64 "$@"  # the multiplexed fleet retrying at once
 } | tee "$out"
 echo "raw output: $out"

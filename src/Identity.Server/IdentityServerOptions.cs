@@ -75,19 +75,20 @@ public sealed class IdentityServerOptions
     public int CertifyQueue { get; set; }
 
     /// <summary>
-    /// Most concurrent HTTP/2 streams per connection (<c>-max-concurrent-streams</c>). Default 10: a proxy has one
-    /// Certify in flight per connection, and a client multiplexing more waits for a free stream on its side, where it
-    /// costs this server no memory (each accepted stream holds about 8 KiB until it is answered).
+    /// Most concurrent HTTP/2 streams per connection (<c>-max-concurrent-streams</c>). Default 100, Kestrel's own and
+    /// what HTTP/2 clients assume before the server's SETTINGS arrive (a lower limit makes a multiplexing client's
+    /// first flight fail). A proxy has one Certify in flight per connection; a client multiplexing more waits for a
+    /// free stream on its side, where it costs this server no memory (an accepted stream holds about 8 KiB).
     /// </summary>
-    public int MaxConcurrentStreams { get; set; } = 10;
+    public int MaxConcurrentStreams { get; set; } = 100;
 
     /// <summary>
-    /// Most connections served at once on the gRPC port (<c>-max-connections</c>); 0 means unlimited. Default 1024.
+    /// Most connections served at once on the gRPC port (<c>-max-connections</c>); 0 means unlimited. Default 512.
     /// Further connections wait (up to four per slot, for up to 10 s each) before any TLS or HTTP/2 state is made
     /// for them: a restarting fleet opens one per Certify, and about 30 KiB per served connection is what bounds
     /// memory here, not the calls.
     /// </summary>
-    public int MaxConnections { get; set; } = 1024;
+    public int MaxConnections { get; set; } = 512;
 
     /// <summary><see cref="MaxConcurrentCertify"/> with the machine-sized default applied.</summary>
     public int EffectiveMaxConcurrentCertify => MaxConcurrentCertify > 0 ? MaxConcurrentCertify : 16 * Environment.ProcessorCount;

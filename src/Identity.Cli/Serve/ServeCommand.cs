@@ -43,13 +43,13 @@ internal static class ServeCommand
     private static readonly Option<int> MaxConcurrentStreams = new("--max-concurrent-streams", "-max-concurrent-streams")
     {
         Description = "Most concurrent HTTP/2 streams per gRPC connection",
-        DefaultValueFactory = _ => 10,
+        DefaultValueFactory = _ => 100,
     };
 
     private static readonly Option<int> MaxConnections = new("--max-connections", "-max-connections")
     {
         Description = "Most connections served at once on the gRPC port (more wait for a slot, up to four per slot for 10 s); 0 means no limit",
-        DefaultValueFactory = _ => 1024,
+        DefaultValueFactory = _ => 512,
     };
 
     private static readonly Option<bool> Tls = new("--tls", "-tls") { Description = "Serve gRPC over TLS 1.3 with a certificate issued to the server itself" };

@@ -88,7 +88,7 @@ public sealed class ServeCommandTests
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Server.ClockSkewAllowance);
         Assert.Equal("/var/run/linkerd/identity/issuer", settings.Server.IssuerDirectory);
         Assert.Equal("/var/run/linkerd/identity/trust-roots/ca-bundle.crt", settings.Server.TrustAnchorsFile);
-        Assert.Equal((0, 0, 10, 1024), (settings.Server.MaxConcurrentCertify, settings.Server.CertifyQueue, settings.Server.MaxConcurrentStreams, settings.Server.MaxConnections));
+        Assert.Equal((0, 0, 100, 512), (settings.Server.MaxConcurrentCertify, settings.Server.CertifyQueue, settings.Server.MaxConcurrentStreams, settings.Server.MaxConnections));
         Assert.Equal(LogLevel.Information, settings.LogLevel);
         Assert.False(settings.JsonLogs);
         Assert.Equal(new KubeApiClientSettings("", 100, 200), settings.Kube);
