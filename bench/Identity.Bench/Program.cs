@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
-using Grpc.Net.Client;
 using Identity.Bench;
 using Identity.Kubernetes;
-using IdentityGrpc = Identity.Protocol.Identity;
 
 if (args.Contains("--storm"))
 {
@@ -76,96 +74,80 @@ try
         minter = new TokenMinter(null);
     }
 
-    var handlers = Enumerable.Range(0, settings.Connections).Select(_ => new SocketsHttpHandler()).ToArray();
     // One channel per connection, as separate proxies would each hold their own; workers are spread over them.
-    var channels = handlers.Select(h => GrpcChannel.ForAddress(target!, new GrpcChannelOptions { HttpHandler = h })).ToArray();
-    var clients = channels.Select(c => new IdentityGrpc.IdentityClient(c)).ToArray();
-    try
+    using var connections = new Connections(target!, settings.Connections);
+    var clients = connections.Clients;
+    IRequestSource source, warmupSource;
+    OnceSource? pool = null;
+    var generation = System.Diagnostics.Stopwatch.StartNew();
+    if (settings.Cold)
     {
-        IRequestSource source, warmupSource;
-        OnceSource? pool = null;
-        var generation = System.Diagnostics.Stopwatch.StartNew();
-        if (settings.Cold)
+        // Keys, CSRs and tokens are made on all cores before the timed window, so none of that is measured;
+        // the warm-up gets its own fresh ones so nothing measured was seen by the server before.
+        pool = new OnceSource(Workloads.Cold(settings.ColdPool, settings.Workloads, minter));
+        source = pool;
+        warmupSource = new OnceSource(Workloads.Cold(Math.Max(settings.Concurrency, (int)(settings.Warmup.TotalSeconds * 1000)), settings.Workloads, minter));
+        Console.WriteLine(string.Create(invariant, $"pre-generated {settings.ColdPool} fresh keys, CSRs and tokens in {generation.Elapsed.TotalSeconds:F1}s (not measured)"));
+    }
+    else
+    {
+        var requests = Workloads.Warm(settings.Workloads, minter);
+        source = warmupSource = new CyclingSource(requests);
+        // Every workload certifies once, as a proxy fleet does at start: fills the server's CSR and token caches.
+        foreach (var request in requests)
         {
-            // Keys, CSRs and tokens are made on all cores before the timed window, so none of that is measured;
-            // the warm-up gets its own fresh ones so nothing measured was seen by the server before.
-            pool = new OnceSource(Workloads.Cold(settings.ColdPool, settings.Workloads, minter));
-            source = pool;
-            warmupSource = new OnceSource(Workloads.Cold(Math.Max(settings.Concurrency, (int)(settings.Warmup.TotalSeconds * 1000)), settings.Workloads, minter));
-            Console.WriteLine(string.Create(invariant, $"pre-generated {settings.ColdPool} fresh keys, CSRs and tokens in {generation.Elapsed.TotalSeconds:F1}s (not measured)"));
-        }
-        else
-        {
-            var requests = Workloads.Warm(settings.Workloads, minter);
-            source = warmupSource = new CyclingSource(requests);
-            // Every workload certifies once, as a proxy fleet does at start: fills the server's CSR and token caches.
-            foreach (var request in requests)
+            try
             {
-                try
-                {
-                    await clients[0].CertifyAsync(request);
-                }
-                catch (Grpc.Core.RpcException e)
-                {
-                    // A setup problem (wrong token key, server not ready): every request would fail the same way.
-                    Console.Error.WriteLine($"first Certify for {request.Identity} failed: {e.StatusCode}: {e.Status.Detail}");
-                    return 2;
-                }
+                await clients[0].CertifyAsync(request);
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                // A setup problem (wrong token key, server not ready): every request would fail the same way.
+                Console.Error.WriteLine($"first Certify for {request.Identity} failed: {e.StatusCode}: {e.Status.Detail}");
+                return 2;
             }
         }
-
-        if (settings.Warmup > TimeSpan.Zero)
-        {
-            var warm = await LoadRun.RunAsync(clients, warmupSource, settings.Concurrency, settings.Warmup);
-            Console.WriteLine(string.Create(invariant, $"warm-up: {warm.LatencyTicks.Length} ok, {warm.ErrorCount} errors (not measured)"));
-        }
-
-        var loadBefore = ProcStatus.LoadAverage();
-        var serverPid = settings.ServerPid?.ToString(invariant);
-        var selfCpu = ProcStatus.CpuSeconds("self");
-        var serverCpu = serverPid is null ? null : ProcStatus.CpuSeconds(serverPid);
-        var result = await LoadRun.RunAsync(clients, source, settings.Concurrency, settings.Duration);
-        Console.Write(result.Describe(crypto));
-        var requestsDone = Math.Max(1, result.LatencyTicks.Length + result.ErrorCount);
-        // CPU time per request is far less sensitive to other load on the machine than the rate is.
-        if (ProcStatus.CpuSeconds("self") - selfCpu is { } usedSelf)
-        {
-            Console.WriteLine(string.Create(invariant,
-                $"cpu: {(host is null ? "client" : "server + client")} process {usedSelf * 1e6 / requestsDone:F0} us/request ({usedSelf / result.Elapsed.TotalSeconds:F2} cores)"));
-        }
-
-        if (serverPid is not null && ProcStatus.CpuSeconds(serverPid) - serverCpu is { } usedServer)
-        {
-            Console.WriteLine(string.Create(invariant,
-                $"cpu: server process {usedServer * 1e6 / requestsDone:F0} us/request ({usedServer / result.Elapsed.TotalSeconds:F2} cores)"));
-        }
-
-        if (pool is { Exhausted: true })
-        {
-            Console.WriteLine("note: the cold pool ran out before the duration ended; the rate is over the time it lasted");
-        }
-
-        Console.WriteLine($"loadavg before/after: {loadBefore} / {ProcStatus.LoadAverage()}");
-        PrintMemory("bench process (server + client)", "self", host is not null);
-        if (settings.ServerPid is { } pid)
-        {
-            PrintMemory($"server process {pid}", pid.ToString(invariant), true);
-        }
-
-        return result.ErrorCount == 0 ? 0 : 2;
     }
-    finally
+
+    if (settings.Warmup > TimeSpan.Zero)
     {
-        foreach (var channel in channels)
-        {
-            channel.Dispose();
-        }
-
-        foreach (var handler in handlers)
-        {
-            handler.Dispose();
-        }
+        var warm = await LoadRun.RunAsync(clients, warmupSource, settings.Concurrency, settings.Warmup);
+        Console.WriteLine(string.Create(invariant, $"warm-up: {warm.LatencyTicks.Length} ok, {warm.ErrorCount} errors (not measured)"));
     }
+
+    var loadBefore = ProcStatus.LoadAverage();
+    var serverPid = settings.ServerPid?.ToString(invariant);
+    var selfCpu = ProcStatus.CpuSeconds("self");
+    var serverCpu = serverPid is null ? null : ProcStatus.CpuSeconds(serverPid);
+    var result = await LoadRun.RunAsync(clients, source, settings.Concurrency, settings.Duration);
+    Console.Write(result.Describe(crypto));
+    var requestsDone = Math.Max(1, result.LatencyTicks.Length + result.ErrorCount);
+    // CPU time per request is far less sensitive to other load on the machine than the rate is.
+    if (ProcStatus.CpuSeconds("self") - selfCpu is { } usedSelf)
+    {
+        Console.WriteLine(string.Create(invariant,
+            $"cpu: {(host is null ? "client" : "server + client")} process {usedSelf * 1e6 / requestsDone:F0} us/request ({usedSelf / result.Elapsed.TotalSeconds:F2} cores)"));
+    }
+
+    if (serverPid is not null && ProcStatus.CpuSeconds(serverPid) - serverCpu is { } usedServer)
+    {
+        Console.WriteLine(string.Create(invariant,
+            $"cpu: server process {usedServer * 1e6 / requestsDone:F0} us/request ({usedServer / result.Elapsed.TotalSeconds:F2} cores)"));
+    }
+
+    if (pool is { Exhausted: true })
+    {
+        Console.WriteLine("note: the cold pool ran out before the duration ended; the rate is over the time it lasted");
+    }
+
+    Console.WriteLine($"loadavg before/after: {loadBefore} / {ProcStatus.LoadAverage()}");
+    PrintMemory("bench process (server + client)", "self", host is not null);
+    if (settings.ServerPid is { } pid)
+    {
+        PrintMemory($"server process {pid}", pid.ToString(invariant), true);
+    }
+
+    return result.ErrorCount == 0 ? 0 : 2;
 }
 finally
 {

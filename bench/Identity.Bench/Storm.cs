@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Identity.Protocol;
 using IdentityGrpc = Identity.Protocol.Identity;
 
@@ -113,51 +112,36 @@ internal static class Storm
 
             Console.WriteLine(string.Create(Invariant, $"server pid {server.Id} ready after {ready.Value.TotalMilliseconds:F0} ms; RSS {Rss(server.Id)}"));
             var address = $"http://127.0.0.1:{grpcPort}";
-            var handlers = Enumerable.Range(0, Math.Max(4, settings.Connections)).Select(_ => new SocketsHttpHandler { EnableMultipleHttp2Connections = false }).ToArray();
-            var channels = handlers.Select(h => GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = h })).ToArray();
-            var clients = channels.Select(c => new IdentityGrpc.IdentityClient(c)).ToArray();
-            try
+            using var connections = new Connections(address, Math.Max(4, settings.Connections));
+            var clients = connections.Clients;
+
+            // Steady cold throughput of this server now: the yardstick for the storm's goodput.
+            var steadyCpu = ProcStatus.CpuSeconds(server.Id.ToString(Invariant));
+            var steady = await LoadRun.RunAsync(clients.Take(4).ToArray(), new OnceSource(steadyPool), 32, settings.Steady).ConfigureAwait(false);
+            var steadyUsed = ProcStatus.CpuSeconds(server.Id.ToString(Invariant)) - steadyCpu;
+            Console.WriteLine(string.Create(Invariant,
+                $"steady cold: {steady.Rate:F0} Certify/s over {steady.Elapsed.TotalSeconds:F1}s, 32 streams on 4 connections, {steady.ErrorCount} errors, p99 {steady.PercentileMs(0.99):F1} ms, server cpu {steadyUsed * 1e6 / Math.Max(1, steady.LatencyTicks.Length + steady.ErrorCount):F0} us/request"));
+
+            var serverCpu = ProcStatus.CpuSeconds(server.Id.ToString(Invariant));
+            var clientCpu = ProcStatus.CpuSeconds("self");
+            var result = await StormAsync(settings, settings.Connections == 0 ? null : clients, address, fleet).ConfigureAwait(false);
+            var serverUsed = ProcStatus.CpuSeconds(server.Id.ToString(Invariant)) - serverCpu;
+            var clientUsed = ProcStatus.CpuSeconds("self") - clientCpu;
+            var alive = !server.HasExited && await WaitReadyAsync(server, adminPort, TimeSpan.FromSeconds(2)).ConfigureAwait(false) is not null;
+            result.Print(settings, steady.Rate);
+            Console.WriteLine(string.Create(Invariant,
+                $"cpu: server {serverUsed * 1e6 / settings.Proxies:F0} us per certified proxy ({serverUsed:F2} s), load generator {clientUsed * 1e6 / Math.Max(1, result.Attempts):F0} us per attempt ({clientUsed:F2} s)"));
+            Console.WriteLine(string.Create(Invariant,
+                $"memory: server peak RSS (VmHWM) {PeakRss(server)}, cgroup peak {(limit.PeakMiB() is { } peak ? peak.ToString("F0", Invariant) + " MiB" : "n/a")}, OOM kills {limit.OomKills()?.ToString(Invariant) ?? "n/a"}"));
+            await PrintServerMetricsAsync(adminPort).ConfigureAwait(false);
+            Console.WriteLine(alive ? "server: stayed up (ready after the storm)" : $"server: DOWN (exit code {(server.HasExited ? server.ExitCode.ToString(Invariant) : "none, not ready")})");
+            if (!alive)
             {
-                // Steady cold throughput of this server now: the yardstick for the storm's goodput.
-                var steadyCpu = ProcStatus.CpuSeconds(server.Id.ToString(Invariant));
-                var steady = await LoadRun.RunAsync(clients.Take(4).ToArray(), new OnceSource(steadyPool), 32, settings.Steady).ConfigureAwait(false);
-                var steadyUsed = ProcStatus.CpuSeconds(server.Id.ToString(Invariant)) - steadyCpu;
-                Console.WriteLine(string.Create(Invariant,
-                    $"steady cold: {steady.Rate:F0} Certify/s over {steady.Elapsed.TotalSeconds:F1}s, 32 streams on 4 connections, {steady.ErrorCount} errors, p99 {steady.PercentileMs(0.99):F1} ms, server cpu {steadyUsed * 1e6 / Math.Max(1, steady.LatencyTicks.Length + steady.ErrorCount):F0} us/request"));
-
-                var serverCpu = ProcStatus.CpuSeconds(server.Id.ToString(Invariant));
-                var clientCpu = ProcStatus.CpuSeconds("self");
-                var result = await StormAsync(settings, settings.Connections == 0 ? null : clients, address, fleet).ConfigureAwait(false);
-                var serverUsed = ProcStatus.CpuSeconds(server.Id.ToString(Invariant)) - serverCpu;
-                var clientUsed = ProcStatus.CpuSeconds("self") - clientCpu;
-                var alive = !server.HasExited && await WaitReadyAsync(server, adminPort, TimeSpan.FromSeconds(2)).ConfigureAwait(false) is not null;
-                result.Print(settings, steady.Rate);
-                Console.WriteLine(string.Create(Invariant,
-                    $"cpu: server {serverUsed * 1e6 / settings.Proxies:F0} us per certified proxy ({serverUsed:F2} s), load generator {clientUsed * 1e6 / Math.Max(1, result.Attempts):F0} us per attempt ({clientUsed:F2} s)"));
-                Console.WriteLine(string.Create(Invariant,
-                    $"memory: server peak RSS (VmHWM) {PeakRss(server)}, cgroup peak {(limit.PeakMiB() is { } peak ? peak.ToString("F0", Invariant) + " MiB" : "n/a")}, OOM kills {limit.OomKills()?.ToString(Invariant) ?? "n/a"}"));
-                await PrintServerMetricsAsync(adminPort).ConfigureAwait(false);
-                Console.WriteLine(alive ? "server: stayed up (ready after the storm)" : $"server: DOWN (exit code {(server.HasExited ? server.ExitCode.ToString(Invariant) : "none, not ready")})");
-                if (!alive)
-                {
-                    log.PrintTail();
-                }
-
-                Console.WriteLine($"loadavg after: {ProcStatus.LoadAverage()}");
-                return alive && result.Certified == settings.Proxies ? 0 : 2;
+                log.PrintTail();
             }
-            finally
-            {
-                foreach (var channel in channels)
-                {
-                    channel.Dispose();
-                }
 
-                foreach (var handler in handlers)
-                {
-                    handler.Dispose();
-                }
-            }
+            Console.WriteLine($"loadavg after: {ProcStatus.LoadAverage()}");
+            return alive && result.Certified == settings.Proxies ? 0 : 2;
         }
         finally
         {
@@ -185,11 +169,7 @@ internal static class Storm
                 result.Attempted();
                 var started = Stopwatch.GetTimestamp();
                 // Without shared clients, each call dials its own connection and closes it after.
-                using var own = clients is null ? GrpcChannel.ForAddress(address, new GrpcChannelOptions
-                {
-                    HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false },
-                    DisposeHttpClient = true,
-                }) : null;
+                using var own = clients is null ? Connections.Open(address) : null;
                 var client = clients?[i % clients.Length] ?? new IdentityGrpc.IdentityClient(own!);
                 try
                 {
