@@ -25,9 +25,10 @@ internal sealed class CertifyAdmission
     private int _inProgress;
     private int _queuedCount;
 
-    // Completions per second, smoothed over windows of at least WindowTicks; 0 until the first window closed. Not
-    // per-call service time: under a storm a call's time in its slot stretches with everything else the process
-    // does, while the rate at which calls leave the queue is exactly what a new last place waits for (Little's law).
+    // Completions per second while calls were waiting, smoothed over windows of at least WindowTicks; 0 until the
+    // first window closed. Not per-call service time: under a storm a call's time in its slot stretches with
+    // everything else the process does, while the rate at which calls leave the queue is exactly what a new last
+    // place waits for (Little's law). Not while nothing waits either: that rate is how fast calls arrive.
     private static readonly long WindowTicks = Stopwatch.Frequency / 10;
     private double _throughput;
     private long _windowStart = Stopwatch.GetTimestamp();
@@ -54,18 +55,6 @@ internal sealed class CertifyAdmission
     /// <summary>The refusal when neither a slot nor a queue place is free.</summary>
     public string CapacityMessage =>
         $"identity server is at capacity ({_maxInProgress} certificate requests in progress, {_maxQueued} queued); retry with backoff";
-
-    /// <summary>Calls finished per second, smoothed (zero before the first measurement).</summary>
-    public double Throughput
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _throughput;
-            }
-        }
-    }
 
     /// <summary>
     /// A slot for one call: at once when one is free, after waiting in the queue otherwise. Throws an
@@ -141,7 +130,7 @@ internal sealed class CertifyAdmission
         return new Lease(this);
     }
 
-    /// <summary>Folds a measured rate (calls finished per second) into <see cref="Throughput"/>.</summary>
+    /// <summary>Folds a measured rate (calls finished per second while others waited) into the estimate.</summary>
     internal void RecordThroughput(double perSecond)
     {
         lock (_lock)
@@ -166,8 +155,15 @@ internal sealed class CertifyAdmission
     // Called under the lock.
     private void CountCompletion()
     {
-        _windowCompletions++;
         var now = Stopwatch.GetTimestamp();
+        if (_queuedCount == 0)
+        {
+            _windowStart = now;
+            _windowCompletions = 0;
+            return;
+        }
+
+        _windowCompletions++;
         var elapsed = now - _windowStart;
         if (elapsed >= WindowTicks)
         {
