@@ -214,8 +214,8 @@ public static class IdentityServerHost
 /// <remarks>
 /// linkerd2-proxy opens a new connection for every Certify, so a fleet restart is thousands of connections at once.
 /// A served HTTP/2 connection costs about 30 KiB here (Kestrel's frame buffers, HPACK tables, stream pool), and
-/// 4,000 of them with a call each took the server past a 256 MiB limit; a waiting one is a socket and the few bytes
-/// the client already sent. Closing the surplus instead would send each of those proxies into its retry backoff
+/// 4,000 of them with five calls each took the server past a 256 MiB limit; a waiting one has no TLS or HTTP/2
+/// state yet, only its socket and what the client already sent. Closing the surplus instead would send each of those proxies into its retry backoff
 /// (10 s or more) for a slot that frees within milliseconds. Waiting is bounded too: at most
 /// <see cref="WaitingPerSlot"/> per slot, each for at most <see cref="MaxWait"/>; beyond that a connection is closed
 /// at once.
