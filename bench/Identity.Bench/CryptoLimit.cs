@@ -6,6 +6,10 @@ namespace Identity.Bench;
 /// <summary>The machine's ceiling for what Certify must do cryptographically: verify a CSR and sign a leaf.</summary>
 internal static class CryptoLimit
 {
+    /// <summary>The line every bench report prints for <paramref name="opsPerSecond"/>.</summary>
+    public static string Describe(double opsPerSecond) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"crypto limit: {opsPerSecond:F0} ops/s (one ECDSA P-256 verify + one sign per op, all cores)");
+
     /// <summary>Operations per second on all cores, one op = one ECDSA P-256 verify + one sign (SHA-256).</summary>
     public static double Measure(TimeSpan duration)
     {

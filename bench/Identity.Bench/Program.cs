@@ -38,7 +38,7 @@ Console.WriteLine(string.Create(invariant,
 
 // Measured in the same run, before any load, so the throughput can be read against this machine's ceiling now.
 var crypto = CryptoLimit.Measure(TimeSpan.FromSeconds(3));
-Console.WriteLine(string.Create(invariant, $"crypto limit: {crypto:F0} ops/s (one ECDSA P-256 verify + one sign per op, all cores)"));
+Console.WriteLine(CryptoLimit.Describe(crypto));
 if (settings.Breakdown)
 {
     Console.WriteLine("single-thread cost per step of a cold Certify (before any load):");

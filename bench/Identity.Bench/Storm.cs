@@ -82,7 +82,7 @@ internal static class Storm
         Console.WriteLine(string.Create(Invariant,
             $"storm={settings.Scenario} proxies={settings.Proxies} connections={(settings.Connections == 0 ? "one per call" : settings.Connections)} retry={settings.Retry.TotalSeconds}s deadline={settings.Deadline.TotalSeconds}s serve={settings.Serve}"));
         var crypto = CryptoLimit.Measure(TimeSpan.FromSeconds(3));
-        Console.WriteLine(string.Create(Invariant, $"crypto limit: {crypto:F0} ops/s (one ECDSA P-256 verify + one sign per op, all cores)"));
+        Console.WriteLine(CryptoLimit.Describe(crypto));
 
         var dir = Directory.CreateTempSubdirectory("identity-storm-").FullName;
         using var limit = MemoryLimit.Create(settings.MemoryMiB);
@@ -130,7 +130,7 @@ internal static class Storm
             var alive = !server.HasExited && await WaitReadyAsync(server, adminPort, TimeSpan.FromSeconds(2)).ConfigureAwait(false) is not null;
             result.Print(settings, steady.Rate);
             Console.WriteLine(string.Create(Invariant,
-                $"cpu: server {serverUsed * 1e6 / settings.Proxies:F0} us per certified proxy ({serverUsed:F2} s), load generator {clientUsed * 1e6 / Math.Max(1, result.Attempts):F0} us per attempt ({clientUsed:F2} s)"));
+                $"cpu: server {serverUsed * 1e6 / Math.Max(1, result.Certified):F0} us per certified proxy ({serverUsed:F2} s), load generator {clientUsed * 1e6 / Math.Max(1, result.Attempts):F0} us per attempt ({clientUsed:F2} s)"));
             Console.WriteLine(string.Create(Invariant,
                 $"memory: server peak RSS (VmHWM) {PeakRss(server)}, cgroup peak {(limit.PeakMiB() is { } peak ? peak.ToString("F0", Invariant) + " MiB" : "n/a")}, OOM kills {limit.OomKills()?.ToString(Invariant) ?? "n/a"}"));
             await PrintServerMetricsAsync(adminPort).ConfigureAwait(false);
