@@ -11,10 +11,10 @@ using Microsoft.IdentityModel.Tokens;
 namespace Identity.Kubernetes;
 
 /// <summary>An immutable set of signing keys as fetched at one moment.</summary>
-/// <param name="Keys">The usable signing keys.</param>
+/// <param name="Keys">The usable signing keys, decoded and validated.</param>
 /// <param name="KeyIds">Their <c>kid</c>s, for the unknown-kid check.</param>
 /// <param name="FetchedAt">When they were fetched.</param>
-public sealed record JwksKeySnapshot(IReadOnlyList<SecurityKey> Keys, FrozenSet<string> KeyIds, DateTimeOffset FetchedAt);
+public sealed record JwksKeySnapshot(IReadOnlyList<JwtSigningKey> Keys, FrozenSet<string> KeyIds, DateTimeOffset FetchedAt);
 
 /// <summary>
 /// Loads and refreshes JWKS signing keys from a file, a JWKS URL or OIDC discovery. Keys are swapped as whole
@@ -158,7 +158,7 @@ public sealed class JwksKeyProvider : IDisposable
             var keys = await LoadAsync().ConfigureAwait(false);
             var snapshot = new JwksKeySnapshot(
                 keys,
-                keys.Select(k => k.KeyId).Where(k => !string.IsNullOrEmpty(k)).ToFrozenSet(StringComparer.Ordinal),
+                keys.Select(k => k.KeyId).OfType<string>().ToFrozenSet(StringComparer.Ordinal),
                 _timeProvider.GetUtcNow());
             Volatile.Write(ref _snapshot, snapshot);
             _lastFailure = null;
@@ -197,7 +197,7 @@ public sealed class JwksKeyProvider : IDisposable
         }
     }
 
-    private async Task<IReadOnlyList<SecurityKey>> LoadAsync()
+    private async Task<IReadOnlyList<JwtSigningKey>> LoadAsync()
     {
         string json;
         if (_source.FilePath is { } path)
@@ -217,12 +217,10 @@ public sealed class JwksKeyProvider : IDisposable
             json = await GetAsync(jwksUri, timeout.Token).ConfigureAwait(false);
         }
 
-        var keys = new JsonWebKeySet(json).GetSigningKeys()
-            .Where(k => k is ECDsaSecurityKey or RsaSecurityKey or JsonWebKey { Kty: "EC" or "RSA" })
-            .ToList();
+        var keys = new JsonWebKeySet(json).GetSigningKeys().Select(JwtSigningKey.From).OfType<JwtSigningKey>().ToList();
         return keys.Count > 0
             ? keys
-            : throw new InvalidOperationException("the key set has no usable RSA or EC signing keys");
+            : throw new InvalidOperationException("the key set has no usable RSA or EC signing keys (RS256, or ES256 with P-256)");
     }
 
     private static Uri ReadJwksUri(JsonDocument discovery, Uri discoveryUri)

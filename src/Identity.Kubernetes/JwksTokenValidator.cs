@@ -1,9 +1,9 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics.Metrics;
-using System.Text;
 using System.Text.Json;
 using Identity.Server.Tokens;
 using Microsoft.Extensions.Logging;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Identity.Kubernetes;
@@ -21,9 +21,13 @@ namespace Identity.Kubernetes;
 /// </remarks>
 public sealed class JwksTokenValidator : ITokenValidator
 {
-    private const string AlgorithmError = "token signing algorithm is not RS256 or ES256";
+    /// <summary>Longer tokens are refused as malformed before they are decoded; a ServiceAccount token is about 1 KiB.</summary>
+    public const int MaxTokenBytes = 64 * 1024;
 
-    private static readonly string[] AllowedAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+    private const string AlgorithmError = "token signing algorithm is not RS256 or ES256";
+    private const string MalformedText = "token is malformed";
+
+    private static readonly TokenReviewResult Malformed = TokenReviewResult.Failed(MalformedText);
 
     private readonly JwksKeyProvider _keys;
     private readonly string _issuer;
@@ -31,10 +35,8 @@ public sealed class JwksTokenValidator : ITokenValidator
     private readonly string _audienceError;
     private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _timeProvider;
-    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly Counter<long> _validations;
     private readonly ILogger _logger;
-    private ParametersForKeys? _parameters;
 
     /// <summary>Creates a validator checking tokens from <see cref="TokenValidationOptions.TokenIssuer"/> against <paramref name="keys"/>.</summary>
     public JwksTokenValidator(
@@ -66,7 +68,7 @@ public sealed class JwksTokenValidator : ITokenValidator
     /// <inheritdoc/>
     public async ValueTask<TokenReviewResult> ReviewAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken)
     {
-        var result = await ValidateAsync(Encoding.UTF8.GetString(token.Span), cancellationToken).ConfigureAwait(false);
+        var result = await ValidateAsync(token, cancellationToken).ConfigureAwait(false);
         if (result.Error is { } error)
         {
             Log.JwtRejected(_logger, error);
@@ -76,32 +78,24 @@ public sealed class JwksTokenValidator : ITokenValidator
         return result;
     }
 
-    private async ValueTask<TokenReviewResult> ValidateAsync(string token, CancellationToken cancellationToken)
+    // A cold Certify pays for this once per proxy, so the token is read once, from its bytes: the header for the
+    // algorithm and key, the signature through the project's one verifier (the key decoded when the key set was
+    // loaded), then the payload's claims in one pass. IdentityModel still reads the key set.
+    private async ValueTask<TokenReviewResult> ValidateAsync(ReadOnlyMemory<byte> token, CancellationToken cancellationToken)
     {
-        if (!IsCompactJws(token))
+        if (token.Length > MaxTokenBytes || !IsCompactJws(token.Span))
         {
-            return TokenReviewResult.Failed("token is malformed");
+            return Malformed;
         }
 
-        JsonWebToken parsed;
-        try
+        var (algorithm, kid, headerError) = ReadHeader(token.Span);
+        if (headerError is not null)
         {
-            parsed = new JsonWebToken(token);
-        }
-        catch (ArgumentException)
-        {
-            return TokenReviewResult.Failed("token is malformed");
-        }
-
-        // Checked up front for a precise answer (the library reports a disallowed algorithm as a bad signature) and
-        // so "none"/HMAC tokens never reach key selection.
-        if (Array.IndexOf(AllowedAlgorithms, parsed.Alg) < 0)
-        {
-            return TokenReviewResult.Failed(AlgorithmError);
+            return TokenReviewResult.Failed(headerError);
         }
 
         var keys = await _keys.GetKeysAsync(cancellationToken).ConfigureAwait(false);
-        if (parsed.Kid is { Length: > 0 } kid && !keys.KeyIds.Contains(kid))
+        if (kid is not null && !keys.KeyIds.Contains(kid))
         {
             // A rotated signing key shows up as an unknown kid before our next periodic refresh.
             keys = await _keys.RefreshForUnknownKeyAsync(kid, cancellationToken).ConfigureAwait(false);
@@ -111,119 +105,192 @@ public sealed class JwksTokenValidator : ITokenValidator
             }
         }
 
-        var validation = await _handler.ValidateTokenAsync(parsed, ParametersFor(keys)).ConfigureAwait(false);
-        if (!validation.IsValid)
-        {
-            return TokenReviewResult.Failed(Describe(validation.Exception));
-        }
-
-        return CheckServiceAccountClaims(parsed);
+        return Validate(token.Span, algorithm!, kid, keys);
     }
 
-    private TokenValidationParameters ParametersFor(JwksKeySnapshot keys)
+    private TokenReviewResult Validate(ReadOnlySpan<byte> token, string algorithm, string? kid, JwksKeySnapshot keys)
     {
-        var cached = Volatile.Read(ref _parameters);
-        if (cached is not null && ReferenceEquals(cached.Keys, keys))
+        var lastDot = token.LastIndexOf((byte)'.');
+        var signingInput = token[..lastDot];
+        var rented = ArrayPool<byte>.Shared.Rent(Base64Url.GetMaxDecodedLength(token.Length));
+        try
         {
-            return cached.Parameters;
-        }
+            var signature = Decode(token[(lastDot + 1)..], rented);
+            var candidates = 0;
+            var verified = false;
+            foreach (var key in keys.Keys)
+            {
+                if ((kid is null || string.Equals(key.KeyId, kid, StringComparison.Ordinal))
+                    && string.Equals(key.Algorithm, algorithm, StringComparison.Ordinal))
+                {
+                    candidates++;
+                    if (key.Verify(signingInput, signature))
+                    {
+                        verified = true;
+                        break;
+                    }
+                }
+            }
 
-        var parameters = new TokenValidationParameters
+            if (!verified)
+            {
+                return TokenReviewResult.Failed(candidates == 0 && kid is null ? "token signing key is unknown" : "token signature is invalid");
+            }
+
+            var payload = Decode(signingInput[(signingInput.IndexOf((byte)'.') + 1)..], rented);
+            return Claims.Read(payload) is { } claims ? Check(claims) : Malformed;
+        }
+        catch (JsonException)
         {
-            ValidIssuer = _issuer,
-            ValidAudiences = _audiences,
-            IssuerSigningKeys = keys.Keys,
-            ValidAlgorithms = AllowedAlgorithms,
-            ClockSkew = _clockSkew,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ValidateIssuer = true,
-            ValidateAudience = true,
-            ValidateLifetime = true,
-            LifetimeValidator = ValidateLifetime,
-        };
-        Volatile.Write(ref _parameters, new ParametersForKeys(keys, parameters));
-        return parameters;
+            // A part that is not base64url after all (Decode).
+            return Malformed;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    // IdentityModel reads the wall clock; this check uses the injected TimeProvider instead. Throwing the library's
-    // own exception types keeps "expired" and "not yet valid" distinguishable in the result.
-    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    private TokenReviewResult Check(Claims claims)
     {
-        var now = _timeProvider.GetUtcNow().UtcDateTime;
-        if (expires is not { } notAfter)
+        // IdentityModel's order, which callers have seen: lifetime, audience, issuer, then the ServiceAccount claims.
+        var now = _timeProvider.GetUtcNow();
+        if (claims.Expires is not { } expires)
         {
-            throw new SecurityTokenNoExpirationException("token has no expiration");
+            return TokenReviewResult.Failed("token has no expiration");
         }
 
-        if (notBefore is { } start && start > now + _clockSkew)
+        if (claims.NotBefore is { } notBefore && notBefore > expires)
         {
-            throw new SecurityTokenNotYetValidException("token is not yet valid") { NotBefore = start };
+            return TokenReviewResult.Failed("token lifetime is invalid");
         }
 
-        if (notAfter < now - _clockSkew)
+        if (claims.NotBefore is { } start && start > now + _clockSkew)
         {
-            throw new SecurityTokenExpiredException("token has expired") { Expires = notAfter };
+            return TokenReviewResult.Failed("token is not yet valid");
         }
 
-        return true;
-    }
+        if (expires < now - _clockSkew)
+        {
+            return TokenReviewResult.Failed("token has expired");
+        }
 
-    private string Describe(Exception? e) => e switch
-    {
-        SecurityTokenExpiredException => "token has expired",
-        SecurityTokenNotYetValidException => "token is not yet valid",
-        SecurityTokenNoExpirationException => "token has no expiration",
-        SecurityTokenInvalidLifetimeException => "token lifetime is invalid",
-        SecurityTokenInvalidAudienceException => _audienceError,
-        SecurityTokenInvalidIssuerException => $"token issuer is not {_issuer}",
-        SecurityTokenInvalidAlgorithmException => AlgorithmError,
-        SecurityTokenSignatureKeyNotFoundException => "token signing key is unknown",
-        SecurityTokenInvalidSignatureException => "token signature is invalid",
-        SecurityTokenMalformedException => "token is malformed",
-        _ => "token is invalid",
-    };
+        if (!claims.Audiences.Exists(a => Array.IndexOf(_audiences, a) >= 0))
+        {
+            return TokenReviewResult.Failed(_audienceError);
+        }
 
-    private static TokenReviewResult CheckServiceAccountClaims(JsonWebToken jwt)
-    {
-        // Re-read the signed payload as JSON: the nested kubernetes.io object is clearer to walk than claims.
-        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
-        var root = payload.RootElement;
-        if (!root.TryGetProperty("kubernetes.io", out var kubernetes) || kubernetes.ValueKind != JsonValueKind.Object)
+        if (!string.Equals(claims.Issuer, _issuer, StringComparison.Ordinal))
+        {
+            return TokenReviewResult.Failed($"token issuer is not {_issuer}");
+        }
+
+        if (!claims.HasKubernetes)
         {
             return TokenReviewResult.Failed("token has no kubernetes.io claims");
         }
 
-        var ns = ReadString(kubernetes, "namespace");
-        if (ns is null)
+        if (claims.Namespace is not { Length: > 0 } ns)
         {
             return TokenReviewResult.Failed("token has no kubernetes.io namespace claim");
         }
 
-        if (!kubernetes.TryGetProperty("serviceaccount", out var serviceAccount) || serviceAccount.ValueKind != JsonValueKind.Object)
+        if (!claims.HasServiceAccount)
         {
             return TokenReviewResult.Failed("token has no kubernetes.io serviceaccount claim");
         }
 
-        var name = ReadString(serviceAccount, "name");
-        if (name is null)
+        if (claims.ServiceAccountName is not { Length: > 0 } name)
         {
             return TokenReviewResult.Failed("token has no kubernetes.io serviceaccount name claim");
         }
 
-        if (ReadString(serviceAccount, "uid") is null)
+        if (claims.ServiceAccountUid is not { Length: > 0 })
         {
             return TokenReviewResult.Failed("token has no kubernetes.io serviceaccount uid claim");
         }
 
         var expected = $"system:serviceaccount:{ns}:{name}";
-        var subject = ReadString(root, JwtRegisteredClaimNames.Sub);
-        if (!string.Equals(subject, expected, StringComparison.Ordinal))
+        if (!string.Equals(claims.Subject, expected, StringComparison.Ordinal))
         {
             return TokenReviewResult.Failed($"token subject is not {expected}, as its kubernetes.io claims require");
         }
 
-        return TokenReviewResult.Success(expected, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        return TokenReviewResult.Success(expected, expires);
+    }
+
+    /// <summary>The header's <c>alg</c> (ES256 or RS256) and <c>kid</c>, or why the token is refused.</summary>
+    private static (string? Algorithm, string? KeyId, string? Error) ReadHeader(ReadOnlySpan<byte> token)
+    {
+        var encoded = token[..token.IndexOf((byte)'.')];
+        Span<byte> buffer = encoded.Length <= 1024 ? stackalloc byte[Base64Url.GetMaxDecodedLength(encoded.Length)] : new byte[Base64Url.GetMaxDecodedLength(encoded.Length)];
+        string? algorithm = null, kid = null;
+        try
+        {
+            var reader = new Utf8JsonReader(Decode(encoded, buffer));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return (null, null, MalformedText);
+            }
+
+            var seenAlgorithm = false;
+            var seenKid = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("alg"u8))
+                {
+                    if (seenAlgorithm || !reader.Read())
+                    {
+                        return (null, null, MalformedText);
+                    }
+
+                    seenAlgorithm = true;
+                    algorithm = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("ES256"u8) ? SecurityAlgorithms.EcdsaSha256
+                        : reader.ValueTextEquals("RS256"u8) ? SecurityAlgorithms.RsaSha256
+                        : null;
+                }
+                else if (reader.ValueTextEquals("kid"u8))
+                {
+                    if (seenKid || !reader.Read() || reader.TokenType != JsonTokenType.String)
+                    {
+                        return (null, null, MalformedText);
+                    }
+
+                    seenKid = true;
+                    kid = reader.GetString() is { Length: > 0 } id ? id : null;
+                }
+                else if (reader.ValueTextEquals("crit"u8))
+                {
+                    // RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand, and this one
+                    // understands none. Kubernetes never sets crit.
+                    return (null, null, "token has critical header parameters");
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return (null, null, MalformedText);
+            }
+        }
+        catch (JsonException)
+        {
+            return (null, null, MalformedText);
+        }
+
+        // Checked before any key is looked at, so "none" and HMAC tokens never reach key selection.
+        return algorithm is null ? (null, null, AlgorithmError) : (algorithm, kid, null);
+    }
+
+    private static ReadOnlySpan<byte> Decode(ReadOnlySpan<byte> base64Url, Span<byte> buffer)
+    {
+        var status = Base64Url.DecodeFromUtf8(base64Url, buffer, out _, out var written);
+        return status == System.Buffers.OperationStatus.Done ? buffer[..written] : throw new JsonException("not base64url");
     }
 
     /// <summary>
@@ -232,12 +299,13 @@ public sealed class JwksTokenValidator : ITokenValidator
     /// before the library parses anything, whose decoder throws FormatException rather than its documented
     /// exceptions for some bad parts.
     /// </summary>
-    private static bool IsCompactJws(string token)
+    private static bool IsCompactJws(ReadOnlySpan<byte> token)
     {
         var parts = 0;
         var length = 0;
-        foreach (var c in token)
+        foreach (var b in token)
         {
+            var c = (char)b;
             if (c == '.')
             {
                 if (length == 0 || length % 4 == 1 || ++parts > 2)
@@ -260,10 +328,189 @@ public sealed class JwksTokenValidator : ITokenValidator
         return parts == 2 && length % 4 != 1;
     }
 
-    private sealed record ParametersForKeys(JwksKeySnapshot Keys, TokenValidationParameters Parameters);
+    /// <summary>The payload claims this validator reads, from one pass over the JSON; null when it is not a JSON object.</summary>
+    private sealed class Claims
+    {
+        public string? Issuer { get; private set; }
 
-    private static string? ReadString(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
-            ? text
-            : null;
+        public string? Subject { get; private set; }
+
+        public List<string> Audiences { get; } = new(2);
+
+        public DateTimeOffset? Expires { get; private set; }
+
+        public DateTimeOffset? NotBefore { get; private set; }
+
+        public bool HasKubernetes { get; private set; }
+
+        public string? Namespace { get; private set; }
+
+        public bool HasServiceAccount { get; private set; }
+
+        public string? ServiceAccountName { get; private set; }
+
+        public string? ServiceAccountUid { get; private set; }
+
+        public static Claims? Read(ReadOnlySpan<byte> json)
+        {
+            var claims = new Claims();
+            try
+            {
+                var reader = new Utf8JsonReader(json);
+                return reader.Read() && reader.TokenType == JsonTokenType.StartObject && claims.ReadRoot(ref reader) && !reader.Read()
+                    ? claims
+                    : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        // A claim this validator decides on may appear once: with two, a reader that keeps the first and one that
+        // keeps the last would disagree about who the token is for.
+        private bool ReadRoot(ref Utf8JsonReader reader)
+        {
+            var seen = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var bit = reader.ValueTextEquals("iss"u8) ? 1 : reader.ValueTextEquals("sub"u8) ? 2 : reader.ValueTextEquals("aud"u8) ? 4
+                    : reader.ValueTextEquals("exp"u8) ? 8 : reader.ValueTextEquals("nbf"u8) ? 16 : reader.ValueTextEquals("kubernetes.io"u8) ? 32 : 0;
+                if ((seen & bit) != 0 || !reader.Read())
+                {
+                    return false;
+                }
+
+                seen |= bit;
+                switch (bit)
+                {
+                    case 1: Issuer = StringOrNull(ref reader); break;
+                    case 2: Subject = StringOrNull(ref reader); break;
+                    case 4: ReadAudiences(ref reader); break;
+                    case 8: Expires = Time(ref reader); break;
+                    case 16: NotBefore = Time(ref reader); break;
+                    case 32 when reader.TokenType == JsonTokenType.StartObject:
+                        HasKubernetes = true;
+                        if (!ReadKubernetes(ref reader))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    default: reader.Skip(); break;
+                }
+            }
+
+            return reader.TokenType == JsonTokenType.EndObject;
+        }
+
+        private bool ReadKubernetes(ref Utf8JsonReader reader)
+        {
+            var seen = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var bit = reader.ValueTextEquals("namespace"u8) ? 1 : reader.ValueTextEquals("serviceaccount"u8) ? 2 : 0;
+                if ((seen & bit) != 0 || !reader.Read())
+                {
+                    return false;
+                }
+
+                seen |= bit;
+                if (bit == 1)
+                {
+                    Namespace = StringOrNull(ref reader);
+                }
+                else if (bit == 2 && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    HasServiceAccount = true;
+                    if (!ReadServiceAccount(ref reader))
+                    {
+                        return false;
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return reader.TokenType == JsonTokenType.EndObject;
+        }
+
+        private bool ReadServiceAccount(ref Utf8JsonReader reader)
+        {
+            var seen = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var bit = reader.ValueTextEquals("name"u8) ? 1 : reader.ValueTextEquals("uid"u8) ? 2 : 0;
+                if ((seen & bit) != 0 || !reader.Read())
+                {
+                    return false;
+                }
+
+                seen |= bit;
+                switch (bit)
+                {
+                    case 1: ServiceAccountName = StringOrNull(ref reader); break;
+                    case 2: ServiceAccountUid = StringOrNull(ref reader); break;
+                    default: reader.Skip(); break;
+                }
+            }
+
+            return reader.TokenType == JsonTokenType.EndObject;
+        }
+
+        private void ReadAudiences(ref Utf8JsonReader reader)
+        {
+            // RFC 7519 §4.1.3: one string or an array of strings.
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                Audiences.Add(reader.GetString()!);
+                return;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                return;
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    Audiences.Add(reader.GetString()!);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+
+        private static string? StringOrNull(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                return reader.GetString();
+            }
+
+            reader.Skip();
+            return null;
+        }
+
+        // NumericDate (RFC 7519 §2): seconds since the epoch, possibly with a fraction, which is dropped as
+        // IdentityModel drops it. A value no DateTimeOffset can hold counts as absent.
+        private static DateTimeOffset? Time(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                reader.Skip();
+                return null;
+            }
+
+            var seconds = reader.TryGetInt64(out var whole) ? whole : reader.TryGetDouble(out var real) && double.IsFinite(real) ? (long)Math.Clamp(real, long.MinValue, long.MaxValue) : long.MinValue;
+            return seconds is >= 0 and <= 253_402_300_799 ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+        }
+    }
 }

@@ -228,6 +228,89 @@ public sealed class JwksTokenValidatorTests : IDisposable
         Assert.Equal(TokenReviewResult.Failed("token signing algorithm is not RS256 or ES256"), result);
     }
 
+    // Signs exactly these header and payload bytes with the cluster's key, so a test controls every character.
+    private string SignRaw(string headerJson, string payloadJson)
+    {
+        var input = Base64UrlEncoder.Encode(headerJson) + "." + Base64UrlEncoder.Encode(payloadJson);
+        var signature = ((ECDsaSecurityKey)_issuer.SigningKey).ECDsa.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256);
+        return input + "." + Base64UrlEncoder.Encode(signature);
+    }
+
+    private string Header(string extra = "") => "{\"alg\":\"ES256\",\"kid\":\"" + _issuer.KeyId + "\"" + extra + "}";
+
+    private static string Payload(string sub = "system:serviceaccount:emojivoto:web", string aud = "[\"identity.l5d.io\"]", string extra = "") =>
+        "{\"iss\":\"" + Issuer + "\",\"sub\":\"" + sub + "\",\"aud\":" + aud + ",\"exp\":" + Start.AddMinutes(10).ToUnixTimeSeconds()
+        + ",\"nbf\":" + Start.ToUnixTimeSeconds() + extra
+        + ",\"kubernetes.io\":{\"namespace\":\"emojivoto\",\"serviceaccount\":{\"name\":\"web\",\"uid\":\"3d2b6f0e\"}}}";
+
+    [Fact]
+    public async Task Hand_signed_token_with_a_single_string_audience_and_no_kid_authenticates()
+    {
+        var validator = Create();
+
+        Assert.Equal(TokenReviewResult.Success("system:serviceaccount:emojivoto:web", Start.AddMinutes(10)),
+            await Review(validator, SignRaw(Header(), Payload(aud: "\"identity.l5d.io\""))));
+        Assert.Equal(TokenReviewResult.Success("system:serviceaccount:emojivoto:web", Start.AddMinutes(10)),
+            await Review(validator, SignRaw("{\"alg\":\"ES256\"}", Payload())));
+    }
+
+    [Theory]
+    [InlineData(",\"sub\":\"system:serviceaccount:emojivoto:admin\"")]
+    [InlineData(",\"aud\":\"other\"")]
+    [InlineData(",\"exp\":4102444800")]
+    public async Task A_claim_the_validator_decides_on_given_twice_makes_the_token_malformed(string duplicate)
+    {
+        Assert.Equal(TokenReviewResult.Failed("token is malformed"), await Review(Create(), SignRaw(Header(), Payload(extra: duplicate))));
+    }
+
+    [Fact]
+    public async Task Duplicate_header_parameters_or_critical_ones_are_refused()
+    {
+        var validator = Create();
+
+        Assert.Equal(TokenReviewResult.Failed("token is malformed"),
+            await Review(validator, SignRaw(Header(",\"alg\":\"none\""), Payload())));
+        Assert.Equal(TokenReviewResult.Failed("token has critical header parameters"),
+            await Review(validator, SignRaw(Header(",\"crit\":[\"exp\"],\"exp\":1"), Payload())));
+    }
+
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("\"a string\"")]
+    [InlineData("{\"iss\":1}x")]
+    public async Task A_payload_that_is_not_one_json_object_is_malformed(string payload)
+    {
+        Assert.Equal(TokenReviewResult.Failed("token is malformed"), await Review(Create(), SignRaw(Header(), payload)));
+    }
+
+    [Fact]
+    public async Task Not_before_after_expiry_is_an_invalid_lifetime()
+    {
+        var payload = Payload().Replace($"\"nbf\":{Start.ToUnixTimeSeconds()}", $"\"nbf\":{Start.AddMinutes(11).ToUnixTimeSeconds()}", StringComparison.Ordinal);
+
+        Assert.Equal(TokenReviewResult.Failed("token lifetime is invalid"), await Review(Create(), SignRaw(Header(), payload)));
+    }
+
+    [Fact]
+    public async Task A_token_longer_than_the_limit_is_malformed_before_it_is_decoded()
+    {
+        var token = SignRaw(Header(), Payload(extra: ",\"pad\":\"" + new string('x', JwksTokenValidator.MaxTokenBytes) + "\""));
+
+        Assert.Equal(TokenReviewResult.Failed("token is malformed"), await Review(Create(), token));
+    }
+
+    [Fact]
+    public async Task An_es256_signature_of_the_wrong_length_is_invalid_not_an_error()
+    {
+        var parts = SignRaw(Header(), Payload()).Split('.');
+        var signature = Base64UrlEncoder.DecodeBytes(parts[2]);
+
+        Assert.Equal(TokenReviewResult.Failed("token signature is invalid"),
+            await Review(Create(), $"{parts[0]}.{parts[1]}.{Base64UrlEncoder.Encode(signature[..63])}"));
+        Assert.Equal(TokenReviewResult.Failed("token signature is invalid"),
+            await Review(Create(), $"{parts[0]}.{parts[1]}.{Base64UrlEncoder.Encode([.. signature, 0])}"));
+    }
+
     [Fact]
     public async Task Malformed_token_is_rejected()
     {

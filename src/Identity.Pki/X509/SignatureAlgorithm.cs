@@ -51,6 +51,66 @@ public sealed record SignatureAlgorithm(string Oid, string Name, PublicKeyKind K
     public bool Verify(PublicKeyInfo key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         ArgumentNullException.ThrowIfNull(key);
+        return VerifyDer(key, data, signature);
+    }
+
+    /// <summary>
+    /// <see cref="Verify(PublicKeyInfo, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> for an ECDSA signature in the
+    /// IEEE P1363 form JWS uses (r and s as two big-endian integers of the curve's size, RFC 7518 §3.4): false for
+    /// any other length. Other algorithms' signatures have one form and are verified as they are.
+    /// </summary>
+    public bool VerifyP1363(PublicKeyInfo key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (KeyKind != PublicKeyKind.Ec)
+        {
+            return VerifyDer(key, data, signature);
+        }
+
+        if (key.Curve is not { } curve || signature.Length != 2 * curve.CoordinateSize)
+        {
+            return false;
+        }
+
+        // The libcrypto verifier takes DER: SEQUENCE { INTEGER r, INTEGER s }, at most 3 + 2 * (3 + 66) bytes.
+        Span<byte> der = stackalloc byte[144];
+        var length = 3;
+        length += WriteInteger(signature[..curve.CoordinateSize], der[length..]);
+        length += WriteInteger(signature[curve.CoordinateSize..], der[length..]);
+        var content = length - 3;
+        if (content < 128)
+        {
+            der[1] = 0x30;
+            der[2] = (byte)content;
+            return VerifyDer(key, data, der[1..length]);
+        }
+
+        der[0] = 0x30;
+        der[1] = 0x81;
+        der[2] = (byte)content;
+        return VerifyDer(key, data, der[..length]);
+    }
+
+    // One DER INTEGER for an unsigned big-endian value: leading zeros dropped, one put back when the top bit is set.
+    private static int WriteInteger(ReadOnlySpan<byte> value, Span<byte> destination)
+    {
+        var start = 0;
+        while (start < value.Length - 1 && value[start] == 0)
+        {
+            start++;
+        }
+
+        var magnitude = value[start..];
+        var pad = magnitude[0] >= 0x80 ? 1 : 0;
+        destination[0] = 0x02;
+        destination[1] = (byte)(pad + magnitude.Length);
+        destination[2] = 0;
+        magnitude.CopyTo(destination[(2 + pad)..]);
+        return 2 + pad + magnitude.Length;
+    }
+
+    private bool VerifyDer(PublicKeyInfo key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
         if (key.Problem is not null || key.Kind != KeyKind)
         {
             return false;

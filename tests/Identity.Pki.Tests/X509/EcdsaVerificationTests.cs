@@ -76,6 +76,46 @@ public sealed partial class EcdsaVerificationTests
         Assert.False(SignatureAlgorithm.FromOid("1.2.840.113549.1.1.11")!.Verify(key, data, signer.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)));
     }
 
+    [Theory]
+    [InlineData("P-256", "1.2.840.10045.4.3.2")]
+    [InlineData("P-384", "1.2.840.10045.4.3.3")]
+    [InlineData("P-521", "1.2.840.10045.4.3.4")]
+    public void P1363_signatures_as_jws_writes_them_agree_with_the_platform(string curveName, string algorithmOid)
+    {
+        var algorithm = SignatureAlgorithm.FromOid(algorithmOid)!;
+        using var signer = ECDsa.Create(curveName switch
+        {
+            "P-256" => ECCurve.NamedCurves.nistP256,
+            "P-384" => ECCurve.NamedCurves.nistP384,
+            _ => ECCurve.NamedCurves.nistP521,
+        });
+        var key = Decode(signer);
+        var size = key.Curve!.CoordinateSize;
+        var sawLeadingZero = false;
+        var sawHighBit = false;
+
+        // Enough signatures that r and s take every DER shape: a leading zero byte dropped, a zero byte added.
+        for (var i = 0; i < 100 || (i < 5000 && !(sawLeadingZero && (sawHighBit || size == 66))); i++)
+        {
+            byte[] data = [.. "header.payload"u8, .. BitConverter.GetBytes(i)];
+            var signature = signer.SignData(data, algorithm.Hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            sawLeadingZero |= signature[0] == 0 || signature[size] == 0;
+            sawHighBit |= signature[0] >= 0x80 || signature[size] >= 0x80;
+
+            Assert.True(algorithm.VerifyP1363(key, data, signature));
+            Assert.False(algorithm.VerifyP1363(key, [.. data, 0], signature));
+            Assert.False(algorithm.VerifyP1363(key, data, Flip(signature, i % signature.Length)));
+        }
+
+        Assert.True(sawLeadingZero);
+        Assert.True(sawHighBit || size == 66, "P-521's top byte is at most 1, so only the other curves need a zero byte added");
+        var good = signer.SignData("x"u8.ToArray(), algorithm.Hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        Assert.False(algorithm.VerifyP1363(key, "x"u8, good.AsSpan(0, good.Length - 1)));
+        Assert.False(algorithm.VerifyP1363(key, "x"u8, [.. good, 0]));
+        Assert.False(algorithm.VerifyP1363(key, "x"u8, new byte[good.Length]));
+        Assert.Equal(0UL, ERR_peek_error());
+    }
+
     private static PublicKeyInfo Decode(ECDsa key) => PublicKeyInfo.Decode(key.ExportSubjectPublicKeyInfo()).Value!;
 
     private static bool Platform(PublicKeyInfo key, HashAlgorithmName hash, byte[] data, byte[] signature)
