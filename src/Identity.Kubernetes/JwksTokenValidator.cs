@@ -278,8 +278,9 @@ public sealed class JwksTokenValidator : ITokenValidator
                 return (null, null, MalformedText);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a kid that is not valid UTF-8, found only when it is read.
             return (null, null, MalformedText);
         }
 
@@ -361,8 +362,9 @@ public sealed class JwksTokenValidator : ITokenValidator
                     ? claims
                     : null;
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
+                // InvalidOperationException: a string that is not valid UTF-8, found only when it is read.
                 return null;
             }
         }
