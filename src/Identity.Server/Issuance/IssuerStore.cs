@@ -73,7 +73,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // The first hosted service of the server: the exporter listens by now (it is resolved when the app is built).
+        // The exporter listens by the time the host starts (the scraping endpoint resolves it when the app is built).
         metrics.StartSeries();
         Reload();
         started = true;

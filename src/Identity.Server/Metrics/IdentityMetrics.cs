@@ -81,7 +81,7 @@ public sealed class IdentityMetrics
     /// <summary>Tag carrying success or failure.</summary>
     public const string ResultTag = "result";
 
-    /// <summary>Tag carrying a certificate's subject (RFC 4514, as <c>identity cert inspect</c> prints it).</summary>
+    /// <summary>Tag carrying a certificate's subject as .NET formats it (<c>CN=root.linkerd.cluster.local</c>).</summary>
     public const string SubjectTag = "subject";
 
     /// <summary>Tag carrying the first 16 hex digits of a certificate's SHA-256 fingerprint, lower case.</summary>
