@@ -63,6 +63,9 @@ public sealed class CachingTokenValidator : ITokenValidator
         var meter = meterFactory.Create(KubernetesMetrics.MeterName);
         _hits = meter.CreateCounter<long>(KubernetesMetrics.TokenCacheHits, description: "Token reviews answered from the cache");
         _misses = meter.CreateCounter<long>(KubernetesMetrics.TokenCacheMisses, description: "Token reviews passed to the underlying validator");
+        // Exported from the start (a counter appears only once it has a value), so a hit ratio has a series to divide.
+        _hits.Add(0);
+        _misses.Add(0);
     }
 
     /// <summary>Number of live and not-yet-evicted entries (for tests and diagnostics).</summary>

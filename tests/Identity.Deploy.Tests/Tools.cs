@@ -7,7 +7,13 @@ internal static class Tools
     /// kubectl: $IDENTITY_TEST_KUBECTL when set (also how the skip path is exercised), else
     /// /usr/bin/kubectl, else the first kubectl on PATH.
     /// </summary>
-    public static string Kubectl { get; } = FindKubectl();
+    public static string Kubectl { get; } = FindTool("IDENTITY_TEST_KUBECTL", "kubectl");
+
+    /// <summary>promtool (Debian package prometheus): $IDENTITY_TEST_PROMTOOL, /usr/bin/promtool, or on PATH.</summary>
+    public static string Promtool { get; } = FindTool("IDENTITY_TEST_PROMTOOL", "promtool");
+
+    /// <summary>prometheus (Debian package prometheus): $IDENTITY_TEST_PROMETHEUS, /usr/bin/prometheus, or on PATH.</summary>
+    public static string Prometheus { get; } = FindTool("IDENTITY_TEST_PROMETHEUS", "prometheus");
 
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(1);
 
@@ -17,6 +23,26 @@ internal static class Tools
     public static string DeployDir => Path.Combine(RepoRoot, "deploy");
 
     public static bool HasKubectl => File.Exists(Kubectl);
+
+    /// <summary>
+    /// Skips the test when <paramref name="tool"/> is missing on a developer's machine, and fails it under CI
+    /// (<c>CI</c> set), where .ci/run installs the Debian package <paramref name="package"/>.
+    /// </summary>
+    public static void RequireTool(string tool, string package)
+    {
+        if (File.Exists(tool))
+        {
+            return;
+        }
+
+        var message = $"{tool} is not installed (apt-get install {package}; .ci/run installs it)";
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
+        {
+            Assert.Fail(message + ": CI must run this test.");
+        }
+
+        Assert.Skip(message + ".");
+    }
 
     /// <summary>Runs a tool to completion (bounded); returns its exit code, stdout and stderr.</summary>
     public static Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
@@ -41,24 +67,24 @@ internal static class Tools
         }
     }
 
-    private static string FindKubectl()
+    private static string FindTool(string variable, string name)
     {
-        var configured = Environment.GetEnvironmentVariable("IDENTITY_TEST_KUBECTL");
+        var configured = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(configured))
         {
             return configured;
         }
 
-        const string Default = "/usr/bin/kubectl";
-        if (File.Exists(Default))
+        var standard = "/usr/bin/" + name;
+        if (File.Exists(standard))
         {
-            return Default;
+            return standard;
         }
 
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "kubectl"))
+            .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
-        return onPath ?? Default;
+        return onPath ?? standard;
     }
 }

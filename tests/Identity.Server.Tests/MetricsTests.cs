@@ -135,6 +135,60 @@ public sealed class MetricsTests
         Assert.Equal(1, Single(scrape, "identity_certify_requests_total", "grpc_code=\"FailedPrecondition\""));
     }
 
+    [Fact]
+    public async Task Mounted_differs_follows_the_files_and_the_issuer_gauges_describe_what_is_served()
+    {
+        var now = TestServer.Now();
+        await using var server = await TestServer.StartAsync(o => o.WatchFiles = false, now: now);
+        var ct = TestContext.Current.CancellationToken;
+        async Task<string[]> Scrape() => Parse(await server.Admin.GetStringAsync("/metrics", ct));
+
+        var scrape = await Scrape();
+        Assert.Equal(0, Single(scrape, "identity_issuer_mounted_differs"));
+        Assert.Equal(1, Single(scrape, "identity_issuer_valid"));
+        // Series that alerts compute rate()/increase() on exist before their first event.
+        Assert.Equal(0, Single(scrape, "identity_issuer_reloads_total", "result=\"failure\""));
+        Assert.Equal(0, Single(scrape, "identity_certify_refused_total", "reason=\"capacity\""));
+        var fingerprint = Convert.ToHexStringLower(server.Root.Certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))[..16];
+        var anchorTtl = (server.Root.Certificate.NotAfter.ToUniversalTime() - now.UtcDateTime).TotalSeconds;
+        Assert.Equal(anchorTtl, Single(scrape, "identity_trust_anchor_ttl_seconds", $"fingerprint=\"{fingerprint}\""), 0);
+        Assert.Contains($"subject=\"{server.Root.Certificate.Subject}\"", Assert.Single(scrape, l => l.StartsWith("identity_trust_anchor_ttl_seconds", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        // A rotation whose key does not match: rejected, the old issuer is still served, the files differ from it,
+        // and they keep differing on every later re-read of the same content (counted once, flagged throughout).
+        var next = TestPki.CreateIntermediate(server.Root, now, name: "identity-next.linkerd.cluster.local");
+        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, server.Issuer.KeyPem);
+        Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
+        Assert.Equal(1, Single(await Scrape(), "identity_issuer_mounted_differs"));
+        Assert.Equal(IssuerReloadResult.Unchanged, IdentityServerHost.ReloadIssuer(server.App));
+        scrape = await Scrape();
+        Assert.Equal(1, Single(scrape, "identity_issuer_mounted_differs"));
+        Assert.Equal(1, Single(scrape, "identity_issuer_reloads_total", "result=\"failure\""));
+        Assert.Equal(1, Single(scrape, "identity_issuer_valid"));
+
+        // Unreadable files differ too; then the fixed rotation is served and the files match again.
+        File.Delete(Path.Combine(server.IssuerDirectory, "key.pem"));
+        Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
+        Assert.Equal(1, Single(await Scrape(), "identity_issuer_mounted_differs"));
+        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        Assert.Equal(IssuerReloadResult.Updated, IdentityServerHost.ReloadIssuer(server.App));
+        Assert.Equal(0, Single(await Scrape(), "identity_issuer_mounted_differs"));
+    }
+
+    [Fact]
+    public async Task Issuer_valid_is_0_while_the_served_issuer_has_expired()
+    {
+        var now = TestServer.Now();
+        await using var server = await TestServer.StartAsync(o => o.WatchFiles = false, now: now);
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(1, Single(Parse(await server.Admin.GetStringAsync("/metrics", ct)), "identity_issuer_valid"));
+
+        server.Time.SetUtcNow(new DateTimeOffset(server.Issuer.Certificate.NotAfter.ToUniversalTime()).AddSeconds(1));
+        var scrape = Parse(await server.Admin.GetStringAsync("/metrics", ct));
+        Assert.Equal(0, Single(scrape, "identity_issuer_valid"));
+        Assert.Equal(0, Single(scrape, "issuer_cert_ttl_seconds"));
+    }
+
     private static string[] Parse(string exposition) =>
         exposition.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
 

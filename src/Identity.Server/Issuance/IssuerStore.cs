@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
 using Identity.Pki.Time;
 using Identity.Server.Events;
 using Identity.Server.Metrics;
@@ -38,6 +40,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     private string? lastRejectedHash;
     private ITimer? timer;
     private bool started;
+    private int mountedDiffers;
 
     public IssuerStore(IOptions<IdentityServerOptions> options, TimeProvider time, IIssuerEventSink events,
         IdentityMetrics metrics, ILogger<IssuerStore> logger)
@@ -51,6 +54,12 @@ internal sealed class IssuerStore : IHostedService, IDisposable
             description: "The remaining seconds until the issuer certificate expires");
         metrics.Meter.CreateObservableGauge(IdentityMetrics.TrustAnchorTtlSeconds, ObserveAnchorTtl,
             description: "The remaining seconds until the earliest-expiring trust anchor expires");
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.TrustAnchorsTtlSeconds, ObserveEachAnchorTtl,
+            description: "The remaining seconds until each trust anchor expires");
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerValid, ObserveIssuerValid,
+            description: "1 while a valid issuer is served, else 0");
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerMountedDiffers, () => Volatile.Read(ref mountedDiffers),
+            description: "1 while the mounted issuer files hold content other than the served issuer, else 0");
     }
 
     /// <summary>Raised after a new snapshot is served (e.g. to re-issue the TLS serving certificate).</summary>
@@ -64,6 +73,8 @@ internal sealed class IssuerStore : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // The exporter listens by the time the host starts (the scraping endpoint resolves it when the app is built).
+        metrics.StartSeries();
         Reload();
         started = true;
         if (options.WatchFiles)
@@ -103,7 +114,8 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         IssuerSnapshot? swapped = null;
         lock (reloadLock)
         {
-            result = ReloadLocked(out swapped);
+            result = ReloadLocked(out swapped, out var differs);
+            Volatile.Write(ref mountedDiffers, differs ? 1 : 0);
         }
 
         Log.ReloadOutcome(logger, result.ToString());
@@ -116,9 +128,14 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         return result;
     }
 
-    private IssuerReloadResult ReloadLocked(out IssuerSnapshot? swapped)
+    /// <summary>
+    /// One read of the files. <paramref name="differs"/> says whether they now hold something other than the served
+    /// issuer: unreadable or rejected content (also when it was rejected before and is still there).
+    /// </summary>
+    private IssuerReloadResult ReloadLocked(out IssuerSnapshot? swapped, out bool differs)
     {
         swapped = null;
+        differs = true;
         var previous = current;
         IssuerFiles files;
         string hash;
@@ -134,6 +151,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
 
         if (previous?.ContentHash == hash)
         {
+            differs = false;
             return IssuerReloadResult.Unchanged;
         }
 
@@ -153,6 +171,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         }
 
         Volatile.Write(ref current, next);
+        differs = false;
         lastRejectedHash = null;
         metrics.RecordIssuerReload(success: true);
         var now = time.GetUtcNow();
@@ -256,6 +275,27 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         var snapshot = Current;
         return snapshot is null ? 0 : Math.Max(0, (snapshot.AnchorsNotAfter - time.GetUtcNow()).TotalSeconds);
     }
+
+    private IEnumerable<Measurement<double>> ObserveEachAnchorTtl()
+    {
+        if (Current is not { } snapshot)
+        {
+            yield break;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var anchor in snapshot.Anchors)
+        {
+            var ttl = Math.Max(0, (new DateTimeOffset(anchor.NotAfter.ToUniversalTime()) - now).TotalSeconds);
+            var fingerprint = Convert.ToHexStringLower(anchor.GetCertHash(HashAlgorithmName.SHA256))[..16];
+            yield return new Measurement<double>(ttl,
+                new KeyValuePair<string, object?>(IdentityMetrics.SubjectTag, anchor.Subject),
+                new KeyValuePair<string, object?>(IdentityMetrics.FingerprintTag, fingerprint));
+        }
+    }
+
+    private int ObserveIssuerValid() =>
+        Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null ? 1 : 0;
 
     public void Dispose()
     {

@@ -19,6 +19,17 @@ public sealed class IdentityMetrics
     /// <summary>Seconds until the earliest-expiring trust anchor expires (Linkerd has a TODO for this).</summary>
     public const string TrustAnchorTtlSeconds = "trust_anchor_ttl_seconds";
 
+    /// <summary>Seconds until each trust anchor in the bundle expires, tagged <see cref="SubjectTag"/> and
+    /// <see cref="FingerprintTag"/> (a rotation's old and new anchor often share a subject); 0 before load.</summary>
+    public const string TrustAnchorsTtlSeconds = "identity_trust_anchor_ttl_seconds";
+
+    /// <summary>1 while an issuer is served and valid now (what <c>/ready</c> checks), else 0.</summary>
+    public const string IssuerValid = "identity_issuer_valid";
+
+    /// <summary>1 while the issuer/anchor files on disk hold content other than what is served (the last read
+    /// failed or was rejected, so a rotation has not taken effect), else 0.</summary>
+    public const string IssuerMountedDiffers = "identity_issuer_mounted_differs";
+
     /// <summary>Certify calls, tagged <see cref="GrpcCodeTag"/>.</summary>
     public const string CertifyRequests = "identity_certify_requests";
 
@@ -70,6 +81,12 @@ public sealed class IdentityMetrics
     /// <summary>Tag carrying success or failure.</summary>
     public const string ResultTag = "result";
 
+    /// <summary>Tag carrying a certificate's subject as .NET formats it (<c>CN=root.linkerd.cluster.local</c>).</summary>
+    public const string SubjectTag = "subject";
+
+    /// <summary>Tag carrying the first 16 hex digits of a certificate's SHA-256 fingerprint, lower case.</summary>
+    public const string FingerprintTag = "fingerprint";
+
     private static readonly double[] LatencyBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -97,6 +114,22 @@ public sealed class IdentityMetrics
         certifyRefused = Meter.CreateCounter<long>(CertifyRefused, description: "Certify calls refused or dropped before their expensive work, by reason");
         certifyQueueWait = Meter.CreateHistogram(CertifyQueueWait, "s", "Time Certify calls waited for an admission slot",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+    }
+
+    /// <summary>
+    /// Puts the counters that alerts take rate()/increase() of at 0. A counter is exported only once it has a value,
+    /// and Prometheus cannot see the step from "absent" to 1, so the first reload failure, refusal or issuance would
+    /// never show. Called when the host starts: a measurement made before the exporter listens is lost.
+    /// </summary>
+    public void StartSeries()
+    {
+        certificatesIssued.Add(0);
+        issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "success"));
+        issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "failure"));
+        foreach (var reason in (ReadOnlySpan<string>)[RefusedCapacity, RefusedDeadline, RefusedAbandoned])
+        {
+            certifyRefused.Add(0, new KeyValuePair<string, object?>(ReasonTag, reason));
+        }
     }
 
     /// <summary>The meter, for observable instruments owned by other components.</summary>
