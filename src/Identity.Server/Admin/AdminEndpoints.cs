@@ -24,7 +24,7 @@ internal sealed class AdminPorts
 /// <summary>Linkerd's admin surface: <c>/ping</c>, <c>/ready</c>, plus <c>/live</c>; <c>/metrics</c> is the Prometheus exporter.</summary>
 internal static class AdminEndpoints
 {
-    public static Task Handle(HttpContext context, IssuerStore store, TimeProvider time)
+    public static Task Handle(HttpContext context, IssuerStore store)
     {
         var response = context.Response;
         response.ContentType = "text/plain; charset=utf-8";
@@ -35,7 +35,7 @@ internal static class AdminEndpoints
             case "/live":
                 return response.WriteAsync("ok\n");
             case "/ready":
-                if (store.Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null)
+                if (store.ServesValidIssuer)
                 {
                     return response.WriteAsync("ok\n");
                 }

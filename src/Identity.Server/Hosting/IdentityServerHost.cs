@@ -102,9 +102,8 @@ public static class IdentityServerHost
         var app = builder.Build();
         var adminPorts = app.Services.GetRequiredService<AdminPorts>();
         var store = app.Services.GetRequiredService<IssuerStore>();
-        var time = app.Services.GetRequiredService<TimeProvider>();
         app.UseOpenTelemetryPrometheusScrapingEndpoint(ctx => adminPorts.IsAdmin(ctx) && ctx.Request.Path == "/metrics");
-        app.MapWhen(adminPorts.IsAdmin, admin => admin.Run(ctx => AdminEndpoints.Handle(ctx, store, time)));
+        app.MapWhen(adminPorts.IsAdmin, admin => admin.Run(ctx => AdminEndpoints.Handle(ctx, store)));
         app.MapGrpcService<CertifyService>();
         app.MapGrpcHealthChecksService();
         return app;
@@ -306,10 +305,10 @@ internal sealed class BoundEndpoints
 }
 
 /// <summary>gRPC health: serving once a valid issuer is loaded.</summary>
-internal sealed class IssuerHealthCheck(IssuerStore store, TimeProvider time) : IHealthCheck
+internal sealed class IssuerHealthCheck(IssuerStore store) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null
+        Task.FromResult(store.ServesValidIssuer
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Unhealthy("no valid issuer loaded"));
 }

@@ -71,6 +71,10 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     /// <summary>The served snapshot, or null before the first valid issuer.</summary>
     public IssuerSnapshot? Current => Volatile.Read(ref current);
 
+    /// <summary>Whether a valid issuer is served now: what <c>/ready</c>, the gRPC health check and
+    /// <see cref="IdentityMetrics.IssuerValid"/> all report.</summary>
+    public bool ServesValidIssuer => Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // The exporter listens by the time the host starts (the scraping endpoint resolves it when the app is built).
@@ -294,8 +298,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         }
     }
 
-    private int ObserveIssuerValid() =>
-        Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null ? 1 : 0;
+    private int ObserveIssuerValid() => ServesValidIssuer ? 1 : 0;
 
     public void Dispose()
     {
