@@ -135,9 +135,12 @@ internal sealed class CertifyAdmission
     {
         lock (_lock)
         {
-            _throughput = _throughput == 0 ? perSecond : (_throughput + perSecond) / 2;
+            Fold(perSecond);
         }
     }
+
+    // Called under the lock: the first window's rate as it is, each later one averaged with the estimate.
+    private void Fold(double perSecond) => _throughput = _throughput == 0 ? perSecond : (_throughput + perSecond) / 2;
 
     // Called under the lock: a new last place waits until everything ahead of it has finished. Null when it should
     // make its deadline (or nothing has been measured yet, or the call has no deadline).
@@ -167,8 +170,7 @@ internal sealed class CertifyAdmission
         var elapsed = now - _windowStart;
         if (elapsed >= WindowTicks)
         {
-            var rate = _windowCompletions * (double)Stopwatch.Frequency / elapsed;
-            _throughput = _throughput == 0 ? rate : (_throughput + rate) / 2;
+            Fold(_windowCompletions * (double)Stopwatch.Frequency / elapsed);
             _windowStart = now;
             _windowCompletions = 0;
         }
