@@ -150,7 +150,7 @@ public sealed class ServeCommandTests
         File.WriteAllText(Path.Combine(dir, "issuer", "key.pem"), issuerKey.ExportECPrivateKeyPem());
         File.WriteAllText(Path.Combine(dir, "issuer", "crt.pem"), issuer.ExportCertificatePem());
         File.WriteAllText(Path.Combine(dir, "roots.crt"), root.ExportCertificatePem());
-        var adminPort = FreePort();
+        var adminPort = LoopbackPort.Free();
 
         var settings = Parse(
         [
@@ -183,12 +183,5 @@ public sealed class ServeCommandTests
         Assert.Equal(0, await run);
         Assert.Equal("", stderr.ToString());
         Directory.Delete(dir, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -24,7 +24,7 @@ public sealed class OpenSslInteropTests
         using var dir = new TempDirectory("identity-client-tests-");
         var east = pki.Issue(pki.East, MeshPki.EastIdentity);
         var files = WriteFiles(dir, pki, east, "east");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
 
         using var server = OpenSsl.Start(
             "s_server", "-Verify", "1", "-CAfile", files.Root, "-cert", files.Leaf, "-key", files.Key, "-cert_chain", files.Issuer,
@@ -143,12 +143,5 @@ public sealed class OpenSslInteropTests
             dir.Write(name + "-issuer.pem", creds.Intermediates[0].ExportCertificatePem()),
             dir.Write(name + "-leaf.pem", creds.Certificate.ExportCertificatePem()),
             key);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

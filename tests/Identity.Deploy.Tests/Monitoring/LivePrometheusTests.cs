@@ -126,7 +126,7 @@ internal sealed class PrometheusProcess : IAsyncDisposable
     public static async Task<PrometheusProcess> StartAsync(int adminPort, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("identity-prometheus-").FullName;
-        var port = MonitoredServer.FreePort();
+        var port = LoopbackPort.Free();
         var config = Path.Combine(dir, "prometheus.yml");
         // The job is named as the ServiceMonitor's Service, and the namespace label is what the operator would add.
         File.WriteAllText(config, $"""

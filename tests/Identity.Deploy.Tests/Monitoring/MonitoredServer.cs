@@ -31,9 +31,9 @@ public sealed class MonitoredServer : IAsyncLifetime
 
     public string WorkDir { get; } = Directory.CreateTempSubdirectory("identity-monitoring-").FullName;
 
-    public int AdminPort { get; } = FreePort();
+    public int AdminPort { get; } = LoopbackPort.Free();
 
-    public int GrpcPort { get; } = FreePort();
+    public int GrpcPort { get; } = LoopbackPort.Free();
 
     /// <summary>The served issuer's and anchor's NotAfter.</summary>
     public DateTimeOffset IssuerNotAfter { get; private set; }
@@ -120,13 +120,6 @@ public sealed class MonitoredServer : IAsyncLifetime
         Admin.Dispose();
         _stop.Dispose();
         Directory.Delete(WorkDir, recursive: true);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A projected ServiceAccount token's shape (the API double does the judging); expires in a day.</summary>
