@@ -6,24 +6,38 @@ using Identity.Pki.Time;
 namespace Identity.Pki.Verification;
 
 /// <summary>
-/// Verifies a leaf certificate against explicit trust anchors with the platform chain engine
-/// (<see cref="X509Chain"/> in <see cref="X509ChainTrustMode.CustomRootTrust"/>), revocation off, no
-/// certificate downloads and a caller-supplied time. Any extended key usage is accepted (as
-/// <c>step certificate verify</c> does, Go <c>KeyUsages=[Any]</c>). Failures are classified and worded like
-/// Go's <c>crypto/x509</c> so the CLI matches step byte for byte.
+/// Verifies a leaf certificate against explicit trust anchors, as Go's <c>crypto/x509</c> <c>Verify</c> does:
+/// no revocation, no downloads, a caller-supplied time. Any extended key usage is accepted unless the options
+/// require some (as <c>step certificate verify</c> does, Go <c>KeyUsages=[Any]</c>). Failures are classified and
+/// worded like Go's so the CLI matches step byte for byte.
 /// </summary>
 /// <remarks>
-/// Path semantics follow Go: every certificate in the bundle is an anchor, self-signed or not, and the path
-/// ends at the first anchor reached; when two candidate issuers share a name (old and new CA during a
-/// rotation) each is tried. Signatures on paths the platform cannot complete itself are checked here
-/// (ECDSA, RSA PKCS#1 and Ed25519).
-/// Thread-safety: stateless; every call builds its own <see cref="X509Chain"/>. Share one
-/// <see cref="TrustBundle"/> across calls (it is immutable), which keeps per-request cost to one chain build.
-/// The verifier does not dispose the certificates it is given; certificates in the result are the caller's
-/// own instances (leaf, intermediates, anchors).
+/// Path building is Go's, done here rather than by the platform's chain engine: every certificate in the bundle
+/// is an anchor, self-signed or not, and a path ends at the first anchor reached; a certificate whose issuer name
+/// equals its subject is not taken for a root unless it is an anchor, so its signer is still looked up (Linkerd's
+/// issuers often share their anchor's name); when several candidate issuers share a name (old and new CA during
+/// a rotation) each is tried. Signatures are checked with the project's own verifier (ECDSA, RSA PKCS#1 and
+/// Ed25519). The platform engine would also read the machine's certificate store on first use, which costs a
+/// server tens of milliseconds at start for certificates it never trusts.
+/// Thread-safety: stateless. Share one <see cref="TrustBundle"/> across calls (it is immutable and holds its
+/// anchors decoded). The verifier does not dispose the certificates it is given; certificates in the result are
+/// the caller's own instances (leaf, intermediates, anchors).
 /// </remarks>
 public static class ChainVerifier
 {
+    private const string UnhandledCriticalExtension = "x509: unhandled critical extension";
+
+    // Read once per process, and only by the CLI's verify without --roots: the server and the client never ask.
+    private static readonly Lazy<TrustBundle?> SystemRoots = new(LoadSystemRoots);
+
+    private static TrustBundle? LoadSystemRoots()
+    {
+        using var store = new X509Store(StoreName.Root, StoreLocation.LocalMachine);
+        store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+        var roots = store.Certificates.ToList();
+        return roots.Count == 0 ? null : TrustBundle.FromCertificates(roots);
+    }
+
     /// <summary>Verifies <paramref name="leaf"/> against <paramref name="anchors"/> only.</summary>
     /// <param name="leaf">The end-entity certificate.</param>
     /// <param name="intermediates">Untrusted certificates that may be used to build the path; may be null.</param>
@@ -142,54 +156,19 @@ public static class ChainVerifier
         ChainVerificationOptions options)
     {
         ArgumentNullException.ThrowIfNull(leaf);
-        var pool = intermediates?.ToList() ?? [];
-
-        // The platform picks an issuer by name (and key id when present) and does not try another when the
-        // signature fails. During a rotation two CAs often share a name; like Go, try the other candidates by
-        // dropping the one whose key did not verify. Each retry removes a certificate, so this terminates.
-        var excluded = new HashSet<X509Certificate2>(ReferenceEqualityComparer.Instance);
-        while (true)
+        var child = PathCertificate.Of(leaf);
+        if (child.Problem is { } problem)
         {
-            var candidatePool = excluded.Count == 0 ? pool : pool.Where(c => !excluded.Contains(c)).ToList();
-            var candidateAnchors = anchors;
-            if (anchors is not null && excluded.Count > 0)
-            {
-                var remaining = anchors.Certificates.Where(c => !excluded.Contains(c)).ToList();
-                if (remaining.Count == 0)
-                {
-                    return ChainVerificationResult.Fail(
-                        ChainVerificationStatus.UnknownAuthority, UnknownAuthority(detail: null), leaf, [leaf]);
-                }
-
-                candidateAnchors = TrustBundle.FromCertificates(remaining);
-            }
-
-            var result = VerifyOnce(leaf, candidatePool, candidateAnchors, pool, anchors, at, host, options, out var wrongIssuer);
-            var removable = wrongIssuer is not null
-                && (pool.Contains(wrongIssuer, ReferenceEqualityComparer.Instance)
-                    || (anchors?.Certificates.Contains(wrongIssuer, ReferenceEqualityComparer.Instance) ?? false));
-            if (!removable || !excluded.Add(wrongIssuer!))
-            {
-                return result;
-            }
+            return ChainVerificationResult.Fail(ChainVerificationStatus.Invalid, problem, leaf, [leaf]);
         }
-    }
 
-    private static ChainVerificationResult VerifyOnce(
-        X509Certificate2 leaf,
-        List<X509Certificate2> pool,
-        TrustBundle? anchors,
-        List<X509Certificate2> allIntermediates,
-        TrustBundle? allAnchors,
-        DateTimeOffset at,
-        string? host,
-        ChainVerificationOptions options,
-        out X509Certificate2? wrongIssuer)
-    {
-        wrongIssuer = null;
+        // Go checks the leaf itself and the host name before it builds any path.
+        if (child.HasUnhandledCriticalExtension)
+        {
+            return ChainVerificationResult.Fail(ChainVerificationStatus.Unsupported, UnhandledCriticalExtension, leaf, [leaf]);
+        }
 
-        // Go checks the leaf's own validity and the host name before it builds any path.
-        var timeError = CheckTime(leaf, at, options, out var timeStatus);
+        var timeError = CheckTime(child, at, options, out var timeStatus);
         if (timeError is not null)
         {
             return ChainVerificationResult.Fail(timeStatus, timeError, leaf, [leaf]);
@@ -204,232 +183,236 @@ public static class ChainVerifier
             }
         }
 
-        using var chain = new X509Chain();
-        var policy = chain.ChainPolicy;
-        policy.RevocationMode = X509RevocationMode.NoCheck;
-        policy.DisableCertificateDownloads = true;
-        policy.VerificationTime = at.UtcDateTime;
-        policy.VerificationTimeIgnored = false;
-        if (options.IgnoreTimeValidity)
+        anchors ??= SystemRoots.Value;
+        if (anchors is null)
         {
-            policy.VerificationFlags |= X509VerificationFlags.IgnoreNotTimeValid | X509VerificationFlags.IgnoreCtlNotTimeValid;
+            return ChainVerificationResult.Fail(ChainVerificationStatus.UnknownAuthority, UnknownAuthority(detail: null), leaf, [leaf]);
         }
 
-        foreach (var usage in options.RequiredUsages)
+        List<List<PathCertificate>> paths;
+        if (anchors.Contains(leaf))
         {
-            policy.ApplicationPolicy.Add(new Oid(usage));
+            paths = [[child]];
         }
-
-        if (anchors is not null)
+        else
         {
-            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            policy.CustomTrustStore.AddRange(anchors.Collection);
-        }
-
-        foreach (var certificate in pool)
-        {
-            policy.ExtraStore.Add(certificate);
-        }
-
-        bool built;
-        try
-        {
-            built = chain.Build(leaf);
-        }
-        catch (CryptographicException ex)
-        {
-            return ChainVerificationResult.Fail(
-                ChainVerificationStatus.Unsupported,
-                $"x509: cannot build certificate chain: {ex.Message}",
-                leaf,
-                [leaf]);
-        }
-
-        var known = new List<X509Certificate2>(pool.Count + 1) { leaf };
-        known.AddRange(pool);
-        if (anchors is not null)
-        {
-            known.AddRange(anchors.Certificates);
-        }
-
-        var path = new List<X509Certificate2>(chain.ChainElements.Count);
-        var flags = new List<X509ChainStatusFlags>(chain.ChainElements.Count);
-        foreach (var element in chain.ChainElements)
-        {
-            var original = known.FirstOrDefault(k => k.RawDataMemory.Span.SequenceEqual(element.Certificate.RawDataMemory.Span));
-            if (original is not null)
+            var search = new PathSearch(anchors.Decoded, Decode(intermediates), at, options);
+            var error = search.Extend([child]);
+            if (search.Paths.Count == 0)
             {
-                element.Certificate.Dispose();
-                path.Add(original);
-            }
-            else
-            {
-                // Only possible with the system store: keep the platform's instance.
-                path.Add(element.Certificate);
+                return error!;
             }
 
-            flags.Add(element.ChainElementStatus.Aggregate(X509ChainStatusFlags.NoError, (a, s) => a | s.Status));
+            paths = search.Paths;
         }
 
-        // Like Go, any anchor ends the path, self-signed or not: cut the path at the first anchor.
-        var anchorIndex = anchors is null
-            ? (path.Count > 0 && (flags[^1] & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain)) == 0 ? path.Count - 1 : -1)
-            : path.FindIndex(anchors.Contains);
-        var anchored = anchorIndex >= 0;
-        var truncated = anchored && anchorIndex < path.Count - 1;
-        if (truncated)
+        // Like Go, paths are found first and then those whose usages do not nest are dropped.
+        if (options.RequiredUsages.Count > 0)
         {
-            path.RemoveRange(anchorIndex + 1, path.Count - anchorIndex - 1);
-            flags.RemoveRange(anchorIndex + 1, flags.Count - anchorIndex - 1);
-        }
-
-        for (var i = 1; i < path.Count; i++)
-        {
-            var issuer = path[i];
-            if (flags[i - 1].HasFlag(X509ChainStatusFlags.NotSignatureValid))
+            var usable = paths.Find(path => path.TrueForAll(c => c.Permits(options.RequiredUsages)));
+            if (usable is null)
             {
-                if (HasOtherSigner(path[i - 1], issuer, allIntermediates, allAnchors))
+                var first = paths[0];
+                var refusing = first.Find(c => !c.Permits(options.RequiredUsages))!;
+                return ChainVerificationResult.Fail(
+                    ChainVerificationStatus.IncompatibleUsage,
+                    "x509: certificate specifies an incompatible key usage",
+                    refusing.Certificate,
+                    Certificates(first));
+            }
+
+            paths = [usable];
+        }
+
+        return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, Certificates(paths[0]));
+    }
+
+    private static List<PathCertificate> Decode(IEnumerable<X509Certificate2>? certificates)
+    {
+        var decoded = new List<PathCertificate>();
+        foreach (var certificate in certificates ?? [])
+        {
+            // A certificate the decoders refuse cannot be anyone's issuer; Go would not have parsed it at all.
+            if (PathCertificate.Of(certificate) is { Problem: null } usable)
+            {
+                decoded.Add(usable);
+            }
+        }
+
+        return decoded;
+    }
+
+    private static X509Certificate2[] Certificates(List<PathCertificate> path) => path.ConvertAll(c => c.Certificate).ToArray();
+
+    /// <summary>
+    /// Go's <c>buildChains</c>: a depth-first search from the leaf, trying every anchor and then every intermediate
+    /// whose subject is the child's issuer (those whose key identifier matches first). A candidate must verify
+    /// the child's signature and be a valid issuer at that depth. Being self-issued (issuer name = subject) does
+    /// not end a path: only an anchor does, so an issuer that shares its anchor's name is still looked up.
+    /// </summary>
+    private sealed class PathSearch(
+        IReadOnlyList<PathCertificate> anchors,
+        List<PathCertificate> intermediates,
+        DateTimeOffset at,
+        ChainVerificationOptions options)
+    {
+        // Go's maxChainSignatureChecks: a pool crafted with many same-named CAs cannot make a verification unbounded.
+        private const int MaxSignatureChecks = 100;
+        private int _signatureChecks;
+
+        public List<List<PathCertificate>> Paths { get; } = [];
+
+        /// <summary>Adds every complete path that extends <paramref name="path"/>; returns Go's error when none does.</summary>
+        public ChainVerificationResult? Extend(List<PathCertificate> path)
+        {
+            var child = path[^1];
+            var found = Paths.Count;
+            ChainVerificationResult? error = null;
+            ChainVerificationResult? hint = null;
+            foreach (var (candidate, isAnchor) in Parents(child))
+            {
+                if (path.Exists(c => c.SameSubjectAndKey(candidate)))
                 {
-                    wrongIssuer = issuer;
+                    continue;
                 }
 
-                return ChainVerificationResult.Fail(
-                    ChainVerificationStatus.BadSignature,
-                    UnknownAuthority(
-                        $"possibly because of \"signature verification failed\" while trying to verify candidate authority certificate {Quote(issuer)}"),
-                    path[i - 1],
-                    path);
-            }
+                if (++_signatureChecks > MaxSignatureChecks)
+                {
+                    error = ChainVerificationResult.Fail(
+                        ChainVerificationStatus.Invalid,
+                        "x509: signature check attempts limit reached while verifying certificate chain",
+                        child.Certificate,
+                        Certificates(path));
+                    break;
+                }
 
-            timeError = CheckTime(issuer, at, options, out timeStatus);
-            if (timeError is not null)
-            {
-                return ChainVerificationResult.Fail(timeStatus, timeError, issuer, path);
-            }
+                // A CA whose KeyUsage leaves out keyCertSign is refused as Go's CheckSignatureFrom refuses it; a
+                // certificate that is no CA at all gets the plainer reason from CheckIssuer below.
+                if (!candidate.MaySignCertificates && candidate.IsCa)
+                {
+                    hint ??= ChainVerificationResult.Fail(
+                        ChainVerificationStatus.UnknownAuthority,
+                        UnknownAuthority(
+                            $"possibly because of \"x509: invalid signature: parent certificate cannot sign this kind of certificate\" while trying to verify candidate authority certificate {Quote(candidate.Certificate)}"),
+                        child.Certificate,
+                        Certificates(path));
+                    continue;
+                }
 
-            var caError = CheckCa(issuer, intermediatesBelow: i - 1, out var caStatus);
-            if (caError is not null)
-            {
-                return ChainVerificationResult.Fail(caStatus, caError, issuer, path);
-            }
-        }
+                if (!child.IsSignedBy(candidate))
+                {
+                    hint ??= ChainVerificationResult.Fail(
+                        ChainVerificationStatus.BadSignature,
+                        UnknownAuthority(
+                            $"possibly because of \"signature verification failed\" while trying to verify candidate authority certificate {Quote(candidate.Certificate)}"),
+                        child.Certificate,
+                        Certificates(path));
+                    continue;
+                }
 
-        if (!anchored)
-        {
-            // The platform stops at a certificate it does not accept as an issuer (e.g. no keyCertSign).
-            // Go would have tried it as a candidate and reported why; do the same for a clear message.
-            var last = path.Count > 0 ? path[^1] : leaf;
-            var candidates = anchors is null ? pool : pool.Concat(anchors.Certificates);
-            foreach (var candidate in candidates.Where(c => IsNamedIssuerOf(c, last)))
-            {
-                var error = CheckCa(candidate, intermediatesBelow: path.Count - 1, out var status);
+                // As in Go, a candidate that is no valid issuer here replaces the error so far: that reason
+                // (expired, not a CA, path too long) is more use to the reader than "unknown authority".
+                error = CheckIssuer(candidate, isAnchor, path);
                 if (error is not null)
                 {
-                    return ChainVerificationResult.Fail(status, error, candidate, path);
+                    continue;
+                }
+
+                if (isAnchor)
+                {
+                    Paths.Add([.. path, candidate]);
+                }
+                else
+                {
+                    error = Extend([.. path, candidate]);
                 }
             }
 
-            return ChainVerificationResult.Fail(
-                ChainVerificationStatus.UnknownAuthority, UnknownAuthority(detail: null), last, path);
+            if (Paths.Count > found)
+            {
+                return null;
+            }
+
+            return error ?? hint ?? ChainVerificationResult.Fail(
+                ChainVerificationStatus.UnknownAuthority, UnknownAuthority(detail: null), child.Certificate, Certificates(path));
         }
 
-        if (!built)
+        /// <summary>
+        /// Go's <c>findPotentialParents</c>: anchors then intermediates whose subject is the child's issuer, those
+        /// whose key identifier matches the child's authority key identifier first, then those where one of the two
+        /// is missing. A candidate whose key identifier contradicts the child's is not tried (as the platform and
+        /// Go before 1.19 do), so a foreign root that merely shares the name is an unknown authority.
+        /// </summary>
+        private IEnumerable<(PathCertificate Candidate, bool IsAnchor)> Parents(PathCertificate child)
         {
-            // The platform only trusts self-signed anchors; a path that ends at a non-self-signed anchor
-            // fails there with PartialChain. Accept it when nothing else is wrong and every signature on the
-            // path verifies (checked here, not assumed from the platform).
-            const X509ChainStatusFlags AnchorOnly = X509ChainStatusFlags.PartialChain | X509ChainStatusFlags.UntrustedRoot;
-            if (options.RequiredUsages.Count > 0)
+            foreach (var anchor in Named(anchors, child))
             {
-                // Go finds the paths first and then drops those whose usages do not nest: the same order here.
-                var index = flags.FindIndex(f => f.HasFlag(X509ChainStatusFlags.NotValidForUsage));
-                if (index < 0 && !truncated && chain.ChainStatus.Any(s => s.Status.HasFlag(X509ChainStatusFlags.NotValidForUsage)))
-                {
-                    index = 0;
-                }
-
-                if (index >= 0)
-                {
-                    return ChainVerificationResult.Fail(
-                        ChainVerificationStatus.IncompatibleUsage,
-                        "x509: certificate specifies an incompatible key usage",
-                        path[index],
-                        path);
-                }
+                yield return (anchor, true);
             }
 
-            var otherProblems = flags.Any(f => (f & ~AnchorOnly) != X509ChainStatusFlags.NoError);
-            int? failed = null;
-            if (anchors is not null && !otherProblems && SignaturesVerify(path, out failed))
+            foreach (var intermediate in Named(intermediates, child))
             {
-                return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, path);
+                yield return (intermediate, false);
             }
-
-            if (failed is not null)
-            {
-                if (HasOtherSigner(path[failed.Value], path[failed.Value + 1], allIntermediates, allAnchors))
-                {
-                    wrongIssuer = path[failed.Value + 1];
-                }
-
-                return ChainVerificationResult.Fail(
-                    ChainVerificationStatus.BadSignature,
-                    UnknownAuthority(
-                        $"possibly because of \"signature verification failed\" while trying to verify candidate authority certificate {Quote(path[failed.Value + 1])}"),
-                    path[failed.Value],
-                    path);
-            }
-
-            var problems = chain.ChainStatus
-                .Where(s => s.Status != X509ChainStatusFlags.NoError && (!truncated || (s.Status & ~AnchorOnly) != 0))
-                .Select(s => s.StatusInformation.Trim())
-                .Where(s => s.Length > 0)
-                .Distinct(StringComparer.Ordinal)
-                .ToList();
-            var unsupported = chain.ChainStatus.Any(s =>
-                s.Status.HasFlag(X509ChainStatusFlags.HasNotSupportedCriticalExtension)
-                || s.Status.HasFlag(X509ChainStatusFlags.HasNotSupportedNameConstraint));
-            return ChainVerificationResult.Fail(
-                unsupported ? ChainVerificationStatus.Unsupported : ChainVerificationStatus.Invalid,
-                "x509: " + (problems.Count > 0 ? string.Join("; ", problems) : "certificate chain is not valid"),
-                leaf,
-                path);
         }
 
-        return new ChainVerificationResult(ChainVerificationStatus.Valid, error: null, certificate: null, path);
-    }
-
-    /// <summary>Whether a same-named certificate other than <paramref name="tried"/> verifies <paramref name="child"/>.</summary>
-    private static bool HasOtherSigner(
-        X509Certificate2 child,
-        X509Certificate2 tried,
-        List<X509Certificate2> intermediates,
-        TrustBundle? anchors)
-    {
-        var childParts = Inspection.X509Parts.ParseCertificate(child.RawDataMemory);
-        var candidates = anchors is null ? intermediates : intermediates.Concat(anchors.Certificates);
-        return candidates.Any(c =>
-            !ReferenceEquals(c, tried)
-            && !c.RawDataMemory.Span.SequenceEqual(tried.RawDataMemory.Span)
-            && c.SubjectName.RawData.AsSpan().SequenceEqual(child.IssuerName.RawData)
-            && Inspection.CertificateFields.VerifySignature(childParts, Inspection.X509Parts.ParseCertificate(c.RawDataMemory)) == true);
-    }
-
-    /// <summary>Checks every link of <paramref name="path"/>; on failure <paramref name="failedIndex"/> is the child.</summary>
-    private static bool SignaturesVerify(List<X509Certificate2> path, out int? failedIndex)
-    {
-        failedIndex = null;
-        var parts = path.Select(c => Inspection.X509Parts.ParseCertificate(c.RawDataMemory)).ToList();
-        for (var i = 1; i < parts.Count; i++)
+        private static IEnumerable<PathCertificate> Named(IReadOnlyList<PathCertificate> pool, PathCertificate child)
         {
-            if (Inspection.CertificateFields.VerifySignature(parts[i - 1], parts[i]) != true)
-            {
-                failedIndex = i - 1;
-                return false;
-            }
+            return pool
+                .Where(c => c.Problem is null && c.Subject.Span.SequenceEqual(child.Issuer.Span))
+                .Select(c => (Candidate: c, Rank: KeyIdRank(c, child)))
+                .Where(c => c.Rank < 2)
+                .OrderBy(c => c.Rank)
+                .Select(c => c.Candidate);
         }
 
-        return true;
+        private static int KeyIdRank(PathCertificate candidate, PathCertificate child) =>
+            (candidate.SubjectKeyId, child.AuthorityKeyId) switch
+            {
+                (null, null) => 0,
+                ({ } ski, { } aki) when ski.AsSpan().SequenceEqual(aki) => 0,
+                (null, _) or (_, null) => 1,
+                _ => 2,
+            };
+
+        /// <summary>Go's <c>isValid</c> for a root or intermediate below which <paramref name="path"/> hangs.</summary>
+        private ChainVerificationResult? CheckIssuer(PathCertificate candidate, bool isAnchor, List<PathCertificate> path)
+        {
+            var chain = Certificates([.. path, candidate]);
+            if (candidate.HasUnhandledCriticalExtension)
+            {
+                return ChainVerificationResult.Fail(ChainVerificationStatus.Unsupported, UnhandledCriticalExtension, candidate.Certificate, chain);
+            }
+
+            if (CheckTime(candidate, at, options, out var status) is { } timeError)
+            {
+                return ChainVerificationResult.Fail(status, timeError, candidate.Certificate, chain);
+            }
+
+            // Go accepts a version 1 root (no extensions at all) as an anchor; every other issuer must say CA:TRUE.
+            var legacyRoot = isAnchor && candidate.Parts.Version < 3;
+            if (!legacyRoot && CheckCa(candidate, intermediatesBelow: path.Count - 1, out status) is { } caError)
+            {
+                return ChainVerificationResult.Fail(status, caError, candidate.Certificate, chain);
+            }
+
+            if (candidate.Constraints is { } constraints)
+            {
+                foreach (var below in path)
+                {
+                    if (below.AlternativeNames is { } names && constraints.Check(names) is { } reason)
+                    {
+                        return ChainVerificationResult.Fail(
+                            ChainVerificationStatus.Invalid,
+                            "x509: a root or intermediate certificate is not authorized to sign for this name: " + reason,
+                            candidate.Certificate,
+                            chain);
+                    }
+                }
+            }
+
+            return null;
+        }
     }
 
     private static string UnknownAuthority(string? detail) =>
@@ -443,7 +426,7 @@ public static class ChainVerifier
         return "\"" + (string.IsNullOrEmpty(name) ? certificate.Subject : name) + "\"";
     }
 
-    private static string? CheckTime(X509Certificate2 certificate, DateTimeOffset at, ChainVerificationOptions options, out ChainVerificationStatus status)
+    private static string? CheckTime(PathCertificate certificate, DateTimeOffset at, ChainVerificationOptions options, out ChainVerificationStatus status)
     {
         if (options.IgnoreTimeValidity)
         {
@@ -452,8 +435,8 @@ public static class ChainVerifier
         }
 
         var now = at.ToUniversalTime();
-        var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        var notBefore = certificate.Parts.NotBefore;
+        var notAfter = certificate.Parts.NotAfter;
         if (now < notBefore)
         {
             status = ChainVerificationStatus.NotYetValid;
@@ -470,16 +453,15 @@ public static class ChainVerifier
         return null;
     }
 
-    private static string? CheckCa(X509Certificate2 issuer, int intermediatesBelow, out ChainVerificationStatus status)
+    private static string? CheckCa(PathCertificate issuer, int intermediatesBelow, out ChainVerificationStatus status)
     {
-        var constraints = issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
-        if (constraints is null || !constraints.CertificateAuthority)
+        if (!issuer.HasBasicConstraints || !issuer.IsCa)
         {
             status = ChainVerificationStatus.NotCertificateAuthority;
             return "x509: certificate is not authorized to sign other certificates";
         }
 
-        if (constraints.HasPathLengthConstraint && intermediatesBelow > constraints.PathLengthConstraint)
+        if (issuer.MaxPathLength >= 0 && intermediatesBelow > issuer.MaxPathLength)
         {
             status = ChainVerificationStatus.PathLengthExceeded;
             return "x509: too many intermediates for path length constraint";
@@ -487,18 +469,6 @@ public static class ChainVerifier
 
         status = ChainVerificationStatus.Valid;
         return null;
-    }
-
-    private static bool IsNamedIssuerOf(X509Certificate2 candidate, X509Certificate2 subject)
-    {
-        if (!candidate.SubjectName.RawData.AsSpan().SequenceEqual(subject.IssuerName.RawData))
-        {
-            return false;
-        }
-
-        var aki = subject.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier;
-        var ski = candidate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
-        return aki is null || ski is null || aki.Value.Span.SequenceEqual(ski.Value.Span);
     }
 
     private static bool LooksLikeIpLiteral(string value) =>

@@ -15,13 +15,12 @@ namespace Identity.Pki.Verification;
 /// </remarks>
 public sealed class TrustBundle
 {
-    private readonly X509Certificate2Collection _collection;
     private readonly HashSet<string> _thumbprints;
 
     private TrustBundle(IReadOnlyList<X509Certificate2> certificates)
     {
         Certificates = certificates;
-        _collection = [.. certificates];
+        Decoded = certificates.Select(PathCertificate.Of).ToArray();
         _thumbprints = new HashSet<string>(
             certificates.Select(c => c.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)),
             StringComparer.Ordinal);
@@ -118,8 +117,8 @@ public sealed class TrustBundle
         return builder.ToString();
     }
 
-    /// <summary>The anchors as a collection for <see cref="X509ChainPolicy.CustomTrustStore"/>; never mutate.</summary>
-    internal X509Certificate2Collection Collection => _collection;
+    /// <summary>The anchors decoded for path building, in <see cref="Certificates"/>' order.</summary>
+    internal IReadOnlyList<PathCertificate> Decoded { get; }
 
     private static TrustBundle FromDirectory(string directory)
     {
