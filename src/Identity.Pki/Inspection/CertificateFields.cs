@@ -278,16 +278,19 @@ internal static class CertificateFields
     /// Whether <paramref name="subject"/>'s signature verifies with <paramref name="issuer"/>'s public key;
     /// null when the algorithm is not supported here (e.g. RSA-PSS).
     /// </summary>
-    public static bool? VerifySignature(X509Parts subject, X509Parts issuer)
-    {
-        if (SignatureAlgorithm.FromOid(subject.SignatureAlgorithmOid) is not { } algorithm)
-        {
-            return null;
-        }
+    public static bool? VerifySignature(X509Parts subject, X509Parts issuer) =>
+        PublicKeyInfo.Decode(issuer.SpkiDer).Value is { } key
+            ? VerifySignature(subject, key)
+            : SignatureAlgorithm.FromOid(subject.SignatureAlgorithmOid) is null ? null : false;
 
-        var key = PublicKeyInfo.Decode(issuer.SpkiDer);
-        return key.Value is { } usable && algorithm.Verify(usable, subject.TbsDer.Span, subject.Signature.Span);
-    }
+    /// <summary>
+    /// Whether <paramref name="subject"/>'s signature verifies with <paramref name="issuerKey"/>, for callers that
+    /// keep an issuer's key decoded; null when the algorithm is not supported here.
+    /// </summary>
+    public static bool? VerifySignature(X509Parts subject, PublicKeyInfo issuerKey) =>
+        SignatureAlgorithm.FromOid(subject.SignatureAlgorithmOid) is { } algorithm
+            ? algorithm.Verify(issuerKey, subject.TbsDer.Span, subject.Signature.Span)
+            : null;
 
     /// <summary>Go's bytes.Runes + strconv.IsPrint sanitizing of an unknown extension's raw value.</summary>
     public static string Sanitize(ReadOnlySpan<byte> value)

@@ -378,22 +378,23 @@ public static class ChainVerifier
         /// <summary>Go's <c>isValid</c> for a root or intermediate below which <paramref name="path"/> hangs.</summary>
         private ChainVerificationResult? CheckIssuer(PathCertificate candidate, bool isAnchor, List<PathCertificate> path)
         {
-            var chain = Certificates([.. path, candidate]);
+            // The path is copied out only for a refusal: a candidate that passes costs no allocation here.
+            X509Certificate2[] Chain() => Certificates([.. path, candidate]);
             if (candidate.HasUnhandledCriticalExtension)
             {
-                return ChainVerificationResult.Fail(ChainVerificationStatus.Unsupported, UnhandledCriticalExtension, candidate.Certificate, chain);
+                return ChainVerificationResult.Fail(ChainVerificationStatus.Unsupported, UnhandledCriticalExtension, candidate.Certificate, Chain());
             }
 
             if (CheckTime(candidate, at, options, out var status) is { } timeError)
             {
-                return ChainVerificationResult.Fail(status, timeError, candidate.Certificate, chain);
+                return ChainVerificationResult.Fail(status, timeError, candidate.Certificate, Chain());
             }
 
             // Go accepts a version 1 root (no extensions at all) as an anchor; every other issuer must say CA:TRUE.
             var legacyRoot = isAnchor && candidate.Parts.Version < 3;
             if (!legacyRoot && CheckCa(candidate, intermediatesBelow: path.Count - 1, out status) is { } caError)
             {
-                return ChainVerificationResult.Fail(status, caError, candidate.Certificate, chain);
+                return ChainVerificationResult.Fail(status, caError, candidate.Certificate, Chain());
             }
 
             if (candidate.Constraints is { } constraints)
@@ -406,7 +407,7 @@ public static class ChainVerifier
                             ChainVerificationStatus.Invalid,
                             "x509: a root or intermediate certificate is not authorized to sign for this name: " + reason,
                             candidate.Certificate,
-                            chain);
+                            Chain());
                     }
                 }
             }

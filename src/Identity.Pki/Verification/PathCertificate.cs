@@ -22,6 +22,8 @@ internal sealed class PathCertificate
     // Go's KeyUsageCertSign: bit 5 of the KeyUsage BIT STRING.
     private const int KeyUsageCertSign = 1 << 5;
 
+    private PublicKeyInfo? _key;
+
     private PathCertificate(X509Certificate2 certificate)
     {
         Certificate = certificate;
@@ -62,7 +64,11 @@ internal sealed class PathCertificate
 
     public NameConstraints? Constraints { get; private init; }
 
-    public PublicKeyInfo? Key { get; private init; }
+    /// <summary>
+    /// The public key, decoded on first use: only issuers need it, and a leaf checked on every TLS handshake
+    /// should not pay for its key's on-curve check. A race decodes twice and keeps either equal result.
+    /// </summary>
+    public PublicKeyInfo? Key => _key ??= PublicKeyInfo.Decode(Parts.SpkiDer).Value;
 
     /// <summary>Decodes <paramref name="certificate"/>; a certificate the decoders refuse gets a <see cref="Problem"/>.</summary>
     public static PathCertificate Of(X509Certificate2 certificate)
@@ -98,9 +104,7 @@ internal sealed class PathCertificate
 
     /// <summary>Whether this certificate's signature verifies with <paramref name="issuer"/>'s key.</summary>
     public bool IsSignedBy(PathCertificate issuer) =>
-        issuer.Key is { Problem: null } key
-        && SignatureAlgorithm.FromOid(Parts.SignatureAlgorithmOid) is { } algorithm
-        && algorithm.Verify(key, Parts.TbsDer.Span, Parts.Signature.Span);
+        issuer.Key is { } key && CertificateFields.VerifySignature(Parts, key) == true;
 
     private static PathCertificate Read(X509Certificate2 certificate, X509Parts parts)
     {
@@ -150,7 +154,6 @@ internal sealed class PathCertificate
             }
         }
 
-        var key = PublicKeyInfo.Decode(parts.SpkiDer);
         return new PathCertificate(certificate)
         {
             Parts = parts,
@@ -164,7 +167,6 @@ internal sealed class PathCertificate
             HasUnhandledCriticalExtension = unhandledCritical,
             AlternativeNames = names,
             Constraints = constraints,
-            Key = key.Value,
         };
     }
 }
