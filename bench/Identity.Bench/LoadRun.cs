@@ -24,13 +24,13 @@ internal sealed class CyclingSource(CertifyRequest[] requests) : IRequestSource
 /// <summary>Cold: each request is used once across all workers; the run ends early if the pool runs out.</summary>
 internal sealed class OnceSource(CertifyRequest[] requests) : IRequestSource
 {
-    private int next = -1;
+    private int _next = -1;
 
-    public bool Exhausted => Volatile.Read(ref next) >= requests.Length;
+    public bool Exhausted => Volatile.Read(ref _next) >= requests.Length;
 
     public CertifyRequest? Next(int worker, ref int cursor)
     {
-        var index = Interlocked.Increment(ref next);
+        var index = Interlocked.Increment(ref _next);
         return index < requests.Length ? requests[index] : null;
     }
 }

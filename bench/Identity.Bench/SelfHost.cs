@@ -22,17 +22,17 @@ internal sealed class AcceptAllTokenValidator : ITokenValidator
 /// </summary>
 internal sealed class SelfHost : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private SelfHost(WebApplication app, string directory, ServiceAccountTokenIssuer? tokens, string? tokenKeyFile)
     {
-        this.app = app;
+        _app = app;
         Directory = directory;
         Tokens = tokens;
         TokenKeyFile = tokenKeyFile;
     }
 
-    public string Address => $"http://127.0.0.1:{IdentityServerHost.GetGrpcEndpoint(app).Port}";
+    public string Address => $"http://127.0.0.1:{IdentityServerHost.GetGrpcEndpoint(_app).Port}";
 
     public string Directory { get; }
 
@@ -98,12 +98,12 @@ internal sealed class SelfHost : IAsyncDisposable
     }
 
     /// <summary>Which validator the server resolved (to show the run used the intended one).</summary>
-    public string ValidatorDescription => app.Services.GetRequiredService<ITokenValidator>().GetType().Name;
+    public string ValidatorDescription => _app.Services.GetRequiredService<ITokenValidator>().GetType().Name;
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync().ConfigureAwait(false);
-        await app.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
         Tokens?.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
     }

@@ -44,12 +44,12 @@ internal static class RealValidators
 /// <summary>A cluster's ServiceAccount token signer at a fixed instant, its JWKS written to a file for the server.</summary>
 internal sealed class TokenSigner : IDisposable
 {
-    private readonly ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly DateTimeOffset now;
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly DateTimeOffset _now;
 
     public TokenSigner(DateTimeOffset now)
     {
-        this.now = now;
+        _now = now;
         Directory = System.IO.Directory.CreateTempSubdirectory("identity-jwks-").FullName;
         Issuer = At(now);
         JwksFile = Path.Combine(Directory, "jwks.json");
@@ -70,13 +70,13 @@ internal sealed class TokenSigner : IDisposable
         "other-key" => MintWithOtherKey(ns, serviceAccount),
         // The claims of this ServiceAccount's token under the signature of another ServiceAccount's token.
         "tampered" => Splice(Issuer.Mint(ns, serviceAccount), Issuer.Mint(ns, "default")),
-        "expired" => At(now.AddHours(-2)).Mint(ns, serviceAccount, lifetime: TimeSpan.FromHours(1)),
-        "not-yet-valid" => At(now.AddHours(1)).Mint(ns, serviceAccount),
+        "expired" => At(_now.AddHours(-2)).Mint(ns, serviceAccount, lifetime: TimeSpan.FromHours(1)),
+        "not-yet-valid" => At(_now.AddHours(1)).Mint(ns, serviceAccount),
         "wrong-audience" => Issuer.Mint(ns, serviceAccount, audiences: ["https://kubernetes.default.svc"]),
-        "wrong-issuer" => new ServiceAccountTokenIssuer("https://oidc.other-cluster.example", key, new FakeTimeProvider(now)).Mint(ns, serviceAccount),
+        "wrong-issuer" => new ServiceAccountTokenIssuer("https://oidc.other-cluster.example", _key, new FakeTimeProvider(_now)).Mint(ns, serviceAccount),
         "no-kubernetes-claims" => Issuer.MintClaims(
             new Dictionary<string, object> { ["sub"] = $"system:serviceaccount:{ns}:{serviceAccount}", ["aud"] = "identity.l5d.io" },
-            now, now.AddHours(1)),
+            _now, _now.AddHours(1)),
         "alg-none" => Unsigned(ns, serviceAccount),
         "garbage" => "this-is-not-a-jwt",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
@@ -96,12 +96,12 @@ internal sealed class TokenSigner : IDisposable
 
     private string MintWithOtherKey(string ns, string serviceAccount)
     {
-        using var other = new ServiceAccountTokenIssuer(RealValidators.TokenIssuer, ECDsa.Create(ECCurve.NamedCurves.nistP256), new FakeTimeProvider(now));
+        using var other = new ServiceAccountTokenIssuer(RealValidators.TokenIssuer, ECDsa.Create(ECCurve.NamedCurves.nistP256), new FakeTimeProvider(_now));
         return other.Mint(ns, serviceAccount);
     }
 
     // Issuers over the shared key are not disposed: disposing one would dispose the key the others still sign with.
-    private ServiceAccountTokenIssuer At(DateTimeOffset instant) => new(RealValidators.TokenIssuer, key, new FakeTimeProvider(instant));
+    private ServiceAccountTokenIssuer At(DateTimeOffset instant) => new(RealValidators.TokenIssuer, _key, new FakeTimeProvider(instant));
 
     private static string Splice(string claimsFrom, string signatureFrom)
     {
@@ -118,8 +118,8 @@ internal sealed class TokenSigner : IDisposable
             ["iss"] = RealValidators.TokenIssuer,
             ["aud"] = new System.Text.Json.Nodes.JsonArray("identity.l5d.io"),
             ["sub"] = $"system:serviceaccount:{ns}:{serviceAccount}",
-            ["exp"] = now.AddHours(1).ToUnixTimeSeconds(),
-            ["nbf"] = now.ToUnixTimeSeconds(),
+            ["exp"] = _now.AddHours(1).ToUnixTimeSeconds(),
+            ["nbf"] = _now.ToUnixTimeSeconds(),
             ["kubernetes.io"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["namespace"] = ns,

@@ -214,12 +214,12 @@ internal sealed class TestServer : IAsyncDisposable
 /// </summary>
 internal sealed class IssuedCounter : IDisposable
 {
-    private readonly MeterListener listener = new();
-    private long total;
+    private readonly MeterListener _listener = new();
+    private long _total;
 
     public IssuedCounter(IMeterFactory factory)
     {
-        listener.InstrumentPublished = (instrument, l) =>
+        _listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == IdentityMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory)
                 && instrument.Name == IdentityMetrics.CertificatesIssued)
@@ -227,11 +227,11 @@ internal sealed class IssuedCounter : IDisposable
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref total, value));
-        listener.Start();
+        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+        _listener.Start();
     }
 
-    public long Total => Interlocked.Read(ref total);
+    public long Total => Interlocked.Read(ref _total);
 
-    public void Dispose() => listener.Dispose();
+    public void Dispose() => _listener.Dispose();
 }

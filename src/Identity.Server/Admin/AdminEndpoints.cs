@@ -8,17 +8,17 @@ namespace Identity.Server.Admin;
 /// <summary>Remembers which local ports belong to the admin listener (filled by a Kestrel connection middleware).</summary>
 internal sealed class AdminPorts
 {
-    private readonly ConcurrentDictionary<int, byte> ports = new();
+    private readonly ConcurrentDictionary<int, byte> _ports = new();
 
     public void Add(EndPoint? endPoint)
     {
         if (endPoint is IPEndPoint ip)
         {
-            ports.TryAdd(ip.Port, 0);
+            _ports.TryAdd(ip.Port, 0);
         }
     }
 
-    public bool IsAdmin(HttpContext context) => ports.ContainsKey(context.Connection.LocalPort);
+    public bool IsAdmin(HttpContext context) => _ports.ContainsKey(context.Connection.LocalPort);
 }
 
 /// <summary>Linkerd's admin surface: <c>/ping</c>, <c>/ready</c>, plus <c>/live</c>; <c>/metrics</c> is the Prometheus exporter.</summary>

@@ -22,30 +22,30 @@ namespace Identity.Server.Certify;
 /// </summary>
 internal sealed class CertifyService : IdentityGrpc.IdentityBase
 {
-    private readonly IssuerStore store;
-    private readonly ITokenValidator validator;
-    private readonly IIssuerEventSink events;
-    private readonly IdentityMetrics metrics;
-    private readonly CsrParser csrParser;
-    private readonly CertifyAdmission admission;
-    private readonly TrustDomain trustDomain;
-    private readonly IdentityServerOptions options;
-    private readonly TimeProvider time;
-    private readonly ILogger<CertifyService> logger;
+    private readonly IssuerStore _store;
+    private readonly ITokenValidator _validator;
+    private readonly IIssuerEventSink _events;
+    private readonly IdentityMetrics _metrics;
+    private readonly CsrParser _csrParser;
+    private readonly CertifyAdmission _admission;
+    private readonly TrustDomain _trustDomain;
+    private readonly IdentityServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CertifyService> _logger;
 
     public CertifyService(IssuerStore store, ITokenValidator validator, IIssuerEventSink events, IdentityMetrics metrics,
         CsrParser csrParser, CertifyAdmission admission, IOptions<IdentityServerOptions> options, TimeProvider time, ILogger<CertifyService> logger)
     {
-        this.admission = admission;
-        this.store = store;
-        this.validator = validator;
-        this.events = events;
-        this.metrics = metrics;
-        this.csrParser = csrParser;
-        this.options = options.Value;
-        trustDomain = new TrustDomain(this.options.ControllerNamespace, this.options.TrustDomain);
-        this.time = time;
-        this.logger = logger;
+        _admission = admission;
+        _store = store;
+        _validator = validator;
+        _events = events;
+        _metrics = metrics;
+        _csrParser = csrParser;
+        _options = options.Value;
+        _trustDomain = new TrustDomain(_options.ControllerNamespace, _options.TrustDomain);
+        _time = time;
+        _logger = logger;
     }
 
     public override async Task<CertifyResponse> Certify(CertifyRequest request, ServerCallContext context)
@@ -54,7 +54,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         var code = StatusCode.OK;
         try
         {
-            using var lease = await admission.AcquireAsync(context.Deadline, context.CancellationToken);
+            using var lease = await _admission.AcquireAsync(context.Deadline, context.CancellationToken);
             return await CertifyCore(request, context.CancellationToken);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
@@ -66,7 +66,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         catch (RpcException e)
         {
             code = e.StatusCode;
-            Log.Refused(logger, ForLog(request.Identity), e.StatusCode.ToString(), ForLog(e.Status.Detail));
+            Log.Refused(_logger, ForLog(request.Identity), e.StatusCode.ToString(), ForLog(e.Status.Detail));
             throw;
         }
         catch (OperationCanceledException)
@@ -80,13 +80,13 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
             // may echo input), counted by type, and answered with a fixed text.
             code = StatusCode.Internal;
             var type = e.GetType().FullName ?? e.GetType().Name;
-            Log.UnexpectedError(logger, type, ThrowingFrame(e));
-            metrics.RecordUnexpectedError(type);
+            Log.UnexpectedError(_logger, type, ThrowingFrame(e));
+            _metrics.RecordUnexpectedError(type);
             throw Fail(StatusCode.Internal, UnexpectedErrorMessage);
         }
         finally
         {
-            metrics.RecordCertify(code.ToString(), Stopwatch.GetElapsedTime(started));
+            _metrics.RecordCertify(code.ToString(), Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -94,7 +94,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
     {
         // One snapshot for the whole call: like Linkerd's read lock, an in-flight call finishes with the issuer it
         // started with even if a rotation lands meanwhile.
-        var issuer = store.Current ?? throw Fail(StatusCode.Unavailable, "cert issuer not ready yet");
+        var issuer = _store.Current ?? throw Fail(StatusCode.Unavailable, "cert issuer not ready yet");
         var identity = request.Identity;
         if (identity.Length == 0)
         {
@@ -113,14 +113,14 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
 
         // Before each expensive stage: a call whose deadline passed or whose caller left is dropped, not served.
         Continue(cancellationToken);
-        var parsed = csrParser.Parse(request.CertificateSigningRequest.Memory);
+        var parsed = _csrParser.Parse(request.CertificateSigningRequest.Memory);
         var csr = parsed.Value ?? throw Fail(StatusCode.InvalidArgument, parsed.Error!);
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         if (IssuerLoader.CheckValidity(issuer, now) is { } invalid)
         {
-            Log.IssuerInvalidAtRequest(logger, invalid);
-            events.IssuerValidationFailed(invalid, identity);
+            Log.IssuerInvalidAtRequest(_logger, invalid);
+            _events.IssuerValidationFailed(invalid, identity);
             throw Fail(StatusCode.Unknown, invalid);
         }
 
@@ -128,7 +128,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
 
         Continue(cancellationToken);
         var username = await Review(request.Token.Memory, identity, cancellationToken);
-        if (!trustDomain.TryMapUsername(username, out var tokenIdentity, out var usernameError))
+        if (!_trustDomain.TryMapUsername(username, out var tokenIdentity, out var usernameError))
         {
             throw Fail(StatusCode.InvalidArgument, usernameError);
         }
@@ -144,15 +144,15 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
             throw Fail(StatusCode.Internal, $"CSR must contain an ECDSA public key: {csr.KeyAlgorithm}");
         }
 
-        if (options.RequireP256CsrKey && !csr.IsP256)
+        if (_options.RequireP256CsrKey && !csr.IsP256)
         {
             throw Fail(StatusCode.InvalidArgument, $"CSR public key must use the P-256 curve, not {csr.CurveName ?? "an unknown curve"}");
         }
 
         // Time is read again: the token review may have taken a while.
         Continue(cancellationToken);
-        now = time.GetUtcNow();
-        var (notBefore, notAfter) = LeafIssuer.Window(issuer, now, options.IssuanceLifetime, options.ClockSkewAllowance);
+        now = _time.GetUtcNow();
+        var (notBefore, notAfter) = LeafIssuer.Window(issuer, now, _options.IssuanceLifetime, _options.ClockSkewAllowance);
         IssuedLeaf leaf;
         try
         {
@@ -164,10 +164,10 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(leaf.Der));
-        Log.Issued(logger, identity, new Rfc3339Time(leaf.NotAfter), sha256, Convert.ToHexString(leaf.Serial));
-        metrics.RecordIssued();
+        Log.Issued(_logger, identity, new Rfc3339Time(leaf.NotAfter), sha256, Convert.ToHexString(leaf.Serial));
+        _metrics.RecordIssued();
         var segments = identity.Split('.');
-        events.IssuedLeafCertificate(segments[1], segments[0],
+        _events.IssuedLeafCertificate(segments[1], segments[0],
             $"issued certificate for {identity} until {GoTime.Rfc3339(leaf.NotAfter)}: {sha256}");
         var response = new CertifyResponse
         {
@@ -211,7 +211,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
 
         // Stricter than Linkerd, checked before the token review so unproven requests cost no API-server call.
-        if (options.RejectSha1Csr && csr.SignatureIsSha1)
+        if (_options.RejectSha1Csr && csr.SignatureIsSha1)
         {
             throw Fail(StatusCode.InvalidArgument, "CSR is signed with SHA-1, which is not accepted");
         }
@@ -233,7 +233,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         TokenReviewResult result;
         try
         {
-            result = await validator.ReviewAsync(token, cancellationToken);
+            result = await _validator.ReviewAsync(token, cancellationToken);
         }
         catch (TokenValidationUnavailableException e)
         {
@@ -245,7 +245,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
         }
         finally
         {
-            metrics.RecordTokenReview(Stopwatch.GetElapsedTime(started));
+            _metrics.RecordTokenReview(Stopwatch.GetElapsedTime(started));
         }
 
         if (!string.IsNullOrEmpty(result.Error))
@@ -265,7 +265,7 @@ internal sealed class CertifyService : IdentityGrpc.IdentityBase
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            metrics.RecordAdmissionRefused(IdentityMetrics.RefusedAbandoned);
+            _metrics.RecordAdmissionRefused(IdentityMetrics.RefusedAbandoned);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }

@@ -14,23 +14,23 @@ namespace Identity.Server.Hosting;
 /// </summary>
 internal sealed class ServingCertificate
 {
-    private readonly IssuerStore store;
-    private readonly IdentityServerOptions options;
-    private readonly TimeProvider time;
-    private readonly ILogger<ServingCertificate> logger;
-    private readonly Lock gate = new();
-    private State? current;
+    private readonly IssuerStore _store;
+    private readonly IdentityServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ServingCertificate> _logger;
+    private readonly Lock _gate = new();
+    private State? _current;
 
     public ServingCertificate(IssuerStore store, IOptions<IdentityServerOptions> options, TimeProvider time, ILogger<ServingCertificate> logger)
     {
-        this.store = store;
-        this.options = options.Value;
-        this.time = time;
-        this.logger = logger;
+        _store = store;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
         store.Swapped += snapshot => Renew(snapshot);
         store.Ticked += () =>
         {
-            var state = Volatile.Read(ref current);
+            var state = Volatile.Read(ref _current);
             if (store.Current is { } snapshot && (state is null || time.GetUtcNow() >= state.RenewAt))
             {
                 Renew(snapshot);
@@ -43,8 +43,8 @@ internal sealed class ServingCertificate
     {
         get
         {
-            var state = Volatile.Read(ref current);
-            if (state is null && store.Current is { } snapshot)
+            var state = Volatile.Read(ref _current);
+            if (state is null && _store.Current is { } snapshot)
             {
                 state = Renew(snapshot);
             }
@@ -54,13 +54,13 @@ internal sealed class ServingCertificate
     }
 
     /// <summary>The leaf currently presented (for tests and diagnostics).</summary>
-    public X509Certificate2? Certificate => Volatile.Read(ref current)?.Certificate;
+    public X509Certificate2? Certificate => Volatile.Read(ref _current)?.Certificate;
 
     private State? Renew(IssuerSnapshot snapshot)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (current is { } existing && ReferenceEquals(existing.Issuer, snapshot) && time.GetUtcNow() < existing.RenewAt)
+            if (_current is { } existing && ReferenceEquals(existing.Issuer, snapshot) && _time.GetUtcNow() < existing.RenewAt)
             {
                 return existing;
             }
@@ -68,22 +68,22 @@ internal sealed class ServingCertificate
             try
             {
                 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-                var now = time.GetUtcNow();
-                var (notBefore, notAfter) = LeafIssuer.Window(snapshot, now, options.IssuanceLifetime, options.ClockSkewAllowance);
-                var issued = LeafIssuer.Issue(snapshot, options.ServerIdentity, key.ExportSubjectPublicKeyInfo(), notBefore, notAfter);
+                var now = _time.GetUtcNow();
+                var (notBefore, notAfter) = LeafIssuer.Window(snapshot, now, _options.IssuanceLifetime, _options.ClockSkewAllowance);
+                var issued = LeafIssuer.Issue(snapshot, _options.ServerIdentity, key.ExportSubjectPublicKeyInfo(), notBefore, notAfter);
                 using var leaf = X509CertificateLoader.LoadCertificate(issued.Der);
                 var withKey = leaf.CopyWithPrivateKey(key);
                 var chain = new X509Certificate2Collection(new[] { snapshot.Issuer }.Concat(snapshot.FileChain).ToArray());
                 var context = SslStreamCertificateContext.Create(withKey, chain, offline: true);
                 var state = new State(snapshot, withKey, context, now + ((notAfter - now) * 0.7));
-                Volatile.Write(ref current, state);
-                Log.ServingCertificateIssued(logger, options.ServerIdentity, new Rfc3339Time(notAfter));
+                Volatile.Write(ref _current, state);
+                Log.ServingCertificateIssued(_logger, _options.ServerIdentity, new Rfc3339Time(notAfter));
                 return state;
             }
             catch (CryptographicException e)
             {
-                Log.ServingCertificateFailed(logger, e.Message);
-                return current;
+                Log.ServingCertificateFailed(_logger, e.Message);
+                return _current;
             }
         }
     }

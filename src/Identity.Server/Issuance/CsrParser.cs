@@ -35,13 +35,13 @@ internal sealed class CsrParser(int capacity)
 {
     private const string Prefix = "failed to parse certificate signing request: ";
 
-    private readonly ConcurrentDictionary<CsrKey, ParsedCsr> cache = new();
+    private readonly ConcurrentDictionary<CsrKey, ParsedCsr> _cache = new();
 
     // Approximate by design (adds racing a clear may be missed), which is enough for a bound. Not cache.Count: that
     // takes every lock of the table, up to 1,024, and stalled every cold Certify behind the others.
-    private int count;
+    private int _count;
 
-    public int CachedCount => cache.Count;
+    public int CachedCount => _cache.Count;
 
     public Decoded<ParsedCsr> Parse(ReadOnlyMemory<byte> der)
     {
@@ -53,7 +53,7 @@ internal sealed class CsrParser(int capacity)
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(der.Span, digest);
         var key = MemoryMarshal.Read<CsrKey>(digest);
-        if (cache.TryGetValue(key, out var cached))
+        if (_cache.TryGetValue(key, out var cached))
         {
             return Decoded.Ok(cached);
         }
@@ -65,17 +65,17 @@ internal sealed class CsrParser(int capacity)
             return parsed;
         }
 
-        if (Volatile.Read(ref count) >= capacity)
+        if (Volatile.Read(ref _count) >= capacity)
         {
             // Bounded without LRU bookkeeping on the hot path: a full cache is dropped and refills with the
             // CSRs of live proxies within one renewal round.
-            Volatile.Write(ref count, 0);
-            cache.Clear();
+            Volatile.Write(ref _count, 0);
+            _cache.Clear();
         }
 
-        if (cache.TryAdd(key, value))
+        if (_cache.TryAdd(key, value))
         {
-            Interlocked.Increment(ref count);
+            Interlocked.Increment(ref _count);
         }
         return parsed;
     }

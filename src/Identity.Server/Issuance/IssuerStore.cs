@@ -29,27 +29,27 @@ public enum IssuerReloadResult
 /// </summary>
 internal sealed class IssuerStore : IHostedService, IDisposable
 {
-    private readonly IdentityServerOptions options;
-    private readonly TimeProvider time;
-    private readonly IIssuerEventSink events;
-    private readonly IdentityMetrics metrics;
-    private readonly ILogger<IssuerStore> logger;
-    private readonly Lock reloadLock = new();
-    private readonly List<FileSystemWatcher> watchers = [];
-    private IssuerSnapshot? current;
-    private string? lastRejectedHash;
-    private ITimer? timer;
-    private bool started;
-    private int mountedDiffers;
+    private readonly IdentityServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IIssuerEventSink _events;
+    private readonly IdentityMetrics _metrics;
+    private readonly ILogger<IssuerStore> _logger;
+    private readonly Lock _reloadLock = new();
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private IssuerSnapshot? _current;
+    private string? _lastRejectedHash;
+    private ITimer? _timer;
+    private bool _started;
+    private int _mountedDiffers;
 
     public IssuerStore(IOptions<IdentityServerOptions> options, TimeProvider time, IIssuerEventSink events,
         IdentityMetrics metrics, ILogger<IssuerStore> logger)
     {
-        this.options = options.Value;
-        this.time = time;
-        this.events = events;
-        this.metrics = metrics;
-        this.logger = logger;
+        _options = options.Value;
+        _time = time;
+        _events = events;
+        _metrics = metrics;
+        _logger = logger;
         metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerCertTtlSeconds, ObserveIssuerTtl,
             description: "The remaining seconds until the issuer certificate expires");
         metrics.Meter.CreateObservableGauge(IdentityMetrics.TrustAnchorTtlSeconds, ObserveAnchorTtl,
@@ -58,7 +58,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
             description: "The remaining seconds until each trust anchor expires");
         metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerValid, ObserveIssuerValid,
             description: "1 while a valid issuer is served, else 0");
-        metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerMountedDiffers, () => Volatile.Read(ref mountedDiffers),
+        metrics.Meter.CreateObservableGauge(IdentityMetrics.IssuerMountedDiffers, () => Volatile.Read(ref _mountedDiffers),
             description: "1 while the mounted issuer files hold content other than the served issuer, else 0");
     }
 
@@ -69,43 +69,43 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     public event Action? Ticked;
 
     /// <summary>The served snapshot, or null before the first valid issuer.</summary>
-    public IssuerSnapshot? Current => Volatile.Read(ref current);
+    public IssuerSnapshot? Current => Volatile.Read(ref _current);
 
     /// <summary>Whether a valid issuer is served now: what <c>/ready</c>, the gRPC health check and
     /// <see cref="IdentityMetrics.IssuerValid"/> all report.</summary>
-    public bool ServesValidIssuer => Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, time.GetUtcNow()) is null;
+    public bool ServesValidIssuer => Current is { } snapshot && IssuerLoader.CheckValidity(snapshot, _time.GetUtcNow()) is null;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // The exporter listens by the time the host starts (the scraping endpoint resolves it when the app is built).
-        metrics.StartSeries();
+        _metrics.StartSeries();
         Reload();
-        started = true;
-        if (options.WatchFiles)
+        _started = true;
+        if (_options.WatchFiles)
         {
-            Watch(options.IssuerDirectory);
-            var anchorsDirectory = Path.GetDirectoryName(Path.GetFullPath(options.TrustAnchorsFile));
-            if (anchorsDirectory is not null && anchorsDirectory != Path.GetFullPath(options.IssuerDirectory))
+            Watch(_options.IssuerDirectory);
+            var anchorsDirectory = Path.GetDirectoryName(Path.GetFullPath(_options.TrustAnchorsFile));
+            if (anchorsDirectory is not null && anchorsDirectory != Path.GetFullPath(_options.IssuerDirectory))
             {
                 Watch(anchorsDirectory);
             }
         }
 
-        timer = time.CreateTimer(_ => SafeReload(), null, options.ReloadInterval, options.ReloadInterval);
+        _timer = _time.CreateTimer(_ => SafeReload(), null, _options.ReloadInterval, _options.ReloadInterval);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        timer?.Dispose();
-        lock (watchers)
+        _timer?.Dispose();
+        lock (_watchers)
         {
-            foreach (var w in watchers)
+            foreach (var w in _watchers)
             {
                 w.Dispose();
             }
 
-            watchers.Clear();
+            _watchers.Clear();
         }
 
         return Task.CompletedTask;
@@ -116,13 +116,13 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     {
         IssuerReloadResult result;
         IssuerSnapshot? swapped = null;
-        lock (reloadLock)
+        lock (_reloadLock)
         {
             result = ReloadLocked(out swapped, out var differs);
-            Volatile.Write(ref mountedDiffers, differs ? 1 : 0);
+            Volatile.Write(ref _mountedDiffers, differs ? 1 : 0);
         }
 
-        Log.ReloadOutcome(logger, result.ToString());
+        Log.ReloadOutcome(_logger, result.ToString());
         if (swapped is not null)
         {
             Swapped?.Invoke(swapped);
@@ -140,12 +140,12 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     {
         swapped = null;
         differs = true;
-        var previous = current;
+        var previous = _current;
         IssuerFiles files;
         string hash;
         try
         {
-            files = IssuerLoader.Read(options);
+            files = IssuerLoader.Read(_options);
             hash = files.ContentHash();
         }
         catch (IssuerLoadException e)
@@ -159,7 +159,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
             return IssuerReloadResult.Unchanged;
         }
 
-        if (lastRejectedHash == hash)
+        if (_lastRejectedHash == hash)
         {
             return IssuerReloadResult.Unchanged;
         }
@@ -167,23 +167,23 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         IssuerSnapshot next;
         try
         {
-            next = IssuerLoader.Load(files, options, time.GetUtcNow());
+            next = IssuerLoader.Load(files, _options, _time.GetUtcNow());
         }
         catch (IssuerLoadException e)
         {
             return Reject(e.Message, hash, previous);
         }
 
-        Volatile.Write(ref current, next);
+        Volatile.Write(ref _current, next);
         differs = false;
-        lastRejectedHash = null;
-        metrics.RecordIssuerReload(success: true);
-        var now = time.GetUtcNow();
+        _lastRejectedHash = null;
+        _metrics.RecordIssuerReload(success: true);
+        var now = _time.GetUtcNow();
         var invalidAfter = new DateTimeOffset(next.Issuer.NotAfter.ToUniversalTime());
-        Log.IssuerLoaded(logger, next.Issuer.Subject, new Rfc3339Time(invalidAfter), (long)(invalidAfter - now).TotalSeconds, next.Anchors.Count);
-        if (started)
+        Log.IssuerLoaded(_logger, next.Issuer.Subject, new Rfc3339Time(invalidAfter), (long)(invalidAfter - now).TotalSeconds, next.Anchors.Count);
+        if (_started)
         {
-            events.IssuerUpdated();
+            _events.IssuerUpdated();
         }
 
         swapped = next;
@@ -193,25 +193,25 @@ internal sealed class IssuerStore : IHostedService, IDisposable
     private IssuerReloadResult Reject(string reason, string rejectionKey, IssuerSnapshot? previous)
     {
         // The same broken content is reported once, not on every periodic re-read.
-        if (lastRejectedHash == rejectionKey)
+        if (_lastRejectedHash == rejectionKey)
         {
             return IssuerReloadResult.Unchanged;
         }
 
-        lastRejectedHash = rejectionKey;
-        metrics.RecordIssuerReload(success: false);
+        _lastRejectedHash = rejectionKey;
+        _metrics.RecordIssuerReload(success: false);
         if (previous is null)
         {
-            Log.IssuerNotLoaded(logger, reason);
+            Log.IssuerNotLoaded(_logger, reason);
         }
         else
         {
-            Log.IssuerUpdateSkipped(logger, reason);
+            Log.IssuerUpdateSkipped(_logger, reason);
         }
 
-        if (started || previous is not null)
+        if (_started || previous is not null)
         {
-            events.IssuerUpdateSkipped(reason);
+            _events.IssuerUpdateSkipped(reason);
         }
 
         return IssuerReloadResult.Rejected;
@@ -226,7 +226,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A reload must never take the process down; the next trigger tries again.
-            Log.ReloadCrashed(logger, e);
+            Log.ReloadCrashed(_logger, e);
         }
     }
 
@@ -246,10 +246,10 @@ internal sealed class IssuerStore : IHostedService, IDisposable
             watcher.Error += (_, e) =>
             {
                 // Unlike Linkerd, an error does not end watching: recreate the watcher and re-read at once.
-                Log.WatcherError(logger, e.GetException().Message);
-                lock (watchers)
+                Log.WatcherError(_logger, e.GetException().Message);
+                lock (_watchers)
                 {
-                    watchers.Remove(watcher);
+                    _watchers.Remove(watcher);
                 }
 
                 watcher.Dispose();
@@ -257,27 +257,27 @@ internal sealed class IssuerStore : IHostedService, IDisposable
                 SafeReload();
             };
             watcher.EnableRaisingEvents = true;
-            lock (watchers)
+            lock (_watchers)
             {
-                watchers.Add(watcher);
+                _watchers.Add(watcher);
             }
         }
         catch (Exception e) when (e is ArgumentException or IOException or PlatformNotSupportedException)
         {
-            Log.WatcherUnavailable(logger, directory, e.Message);
+            Log.WatcherUnavailable(_logger, directory, e.Message);
         }
     }
 
     private double ObserveIssuerTtl()
     {
         var snapshot = Current;
-        return snapshot is null ? 0 : Math.Max(0, (new DateTimeOffset(snapshot.Issuer.NotAfter.ToUniversalTime()) - time.GetUtcNow()).TotalSeconds);
+        return snapshot is null ? 0 : Math.Max(0, (new DateTimeOffset(snapshot.Issuer.NotAfter.ToUniversalTime()) - _time.GetUtcNow()).TotalSeconds);
     }
 
     private double ObserveAnchorTtl()
     {
         var snapshot = Current;
-        return snapshot is null ? 0 : Math.Max(0, (snapshot.AnchorsNotAfter - time.GetUtcNow()).TotalSeconds);
+        return snapshot is null ? 0 : Math.Max(0, (snapshot.AnchorsNotAfter - _time.GetUtcNow()).TotalSeconds);
     }
 
     private IEnumerable<Measurement<double>> ObserveEachAnchorTtl()
@@ -287,7 +287,7 @@ internal sealed class IssuerStore : IHostedService, IDisposable
             yield break;
         }
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         foreach (var anchor in snapshot.Anchors)
         {
             var ttl = Math.Max(0, (new DateTimeOffset(anchor.NotAfter.ToUniversalTime()) - now).TotalSeconds);
@@ -302,15 +302,15 @@ internal sealed class IssuerStore : IHostedService, IDisposable
 
     public void Dispose()
     {
-        timer?.Dispose();
-        lock (watchers)
+        _timer?.Dispose();
+        lock (_watchers)
         {
-            foreach (var w in watchers)
+            foreach (var w in _watchers)
             {
                 w.Dispose();
             }
 
-            watchers.Clear();
+            _watchers.Clear();
         }
     }
 }

@@ -90,29 +90,29 @@ public sealed class IdentityMetrics
     private static readonly double[] LatencyBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly Counter<long> certifyRequests;
-    private readonly Histogram<double> certifyDuration;
-    private readonly Counter<long> certificatesIssued;
-    private readonly Histogram<double> tokenReviewDuration;
-    private readonly Counter<long> issuerReloads;
-    private readonly Counter<long> certifyUnexpectedErrors;
-    private readonly Counter<long> certifyRefused;
-    private readonly Histogram<double> certifyQueueWait;
+    private readonly Counter<long> _certifyRequests;
+    private readonly Histogram<double> _certifyDuration;
+    private readonly Counter<long> _certificatesIssued;
+    private readonly Histogram<double> _tokenReviewDuration;
+    private readonly Counter<long> _issuerReloads;
+    private readonly Counter<long> _certifyUnexpectedErrors;
+    private readonly Counter<long> _certifyRefused;
+    private readonly Histogram<double> _certifyQueueWait;
 
     public IdentityMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         Meter = meterFactory.Create(MeterName);
-        certifyRequests = Meter.CreateCounter<long>(CertifyRequests, description: "Certify calls by gRPC status code");
-        certifyDuration = Meter.CreateHistogram(CertifyDuration, "s", "Certify latency",
+        _certifyRequests = Meter.CreateCounter<long>(CertifyRequests, description: "Certify calls by gRPC status code");
+        _certifyDuration = Meter.CreateHistogram(CertifyDuration, "s", "Certify latency",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        certificatesIssued = Meter.CreateCounter<long>(CertificatesIssued, description: "Leaf certificates issued");
-        tokenReviewDuration = Meter.CreateHistogram(TokenReviewDuration, "s", "Token review latency",
+        _certificatesIssued = Meter.CreateCounter<long>(CertificatesIssued, description: "Leaf certificates issued");
+        _tokenReviewDuration = Meter.CreateHistogram(TokenReviewDuration, "s", "Token review latency",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
-        certifyUnexpectedErrors = Meter.CreateCounter<long>(CertifyUnexpectedErrors, description: "Unexpected exceptions in Certify, by type");
-        certifyRefused = Meter.CreateCounter<long>(CertifyRefused, description: "Certify calls refused or dropped before their expensive work, by reason");
-        certifyQueueWait = Meter.CreateHistogram(CertifyQueueWait, "s", "Time Certify calls waited for an admission slot",
+        _issuerReloads = Meter.CreateCounter<long>(IssuerReloads, description: "Issuer reloads by result");
+        _certifyUnexpectedErrors = Meter.CreateCounter<long>(CertifyUnexpectedErrors, description: "Unexpected exceptions in Certify, by type");
+        _certifyRefused = Meter.CreateCounter<long>(CertifyRefused, description: "Certify calls refused or dropped before their expensive work, by reason");
+        _certifyQueueWait = Meter.CreateHistogram(CertifyQueueWait, "s", "Time Certify calls waited for an admission slot",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
     }
 
@@ -123,12 +123,12 @@ public sealed class IdentityMetrics
     /// </summary>
     public void StartSeries()
     {
-        certificatesIssued.Add(0);
-        issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "success"));
-        issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "failure"));
+        _certificatesIssued.Add(0);
+        _issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "success"));
+        _issuerReloads.Add(0, new KeyValuePair<string, object?>(ResultTag, "failure"));
         foreach (var reason in (ReadOnlySpan<string>)[RefusedCapacity, RefusedDeadline, RefusedAbandoned])
         {
-            certifyRefused.Add(0, new KeyValuePair<string, object?>(ReasonTag, reason));
+            _certifyRefused.Add(0, new KeyValuePair<string, object?>(ReasonTag, reason));
         }
     }
 
@@ -138,15 +138,15 @@ public sealed class IdentityMetrics
     public void RecordCertify(string grpcCode, TimeSpan elapsed)
     {
         var tag = new KeyValuePair<string, object?>(GrpcCodeTag, grpcCode);
-        certifyRequests.Add(1, tag);
-        certifyDuration.Record(elapsed.TotalSeconds, tag);
+        _certifyRequests.Add(1, tag);
+        _certifyDuration.Record(elapsed.TotalSeconds, tag);
     }
 
-    public void RecordIssued() => certificatesIssued.Add(1);
+    public void RecordIssued() => _certificatesIssued.Add(1);
 
-    public void RecordAdmissionRefused(string reason) => certifyRefused.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
+    public void RecordAdmissionRefused(string reason) => _certifyRefused.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
 
-    public void RecordQueueWait(TimeSpan waited) => certifyQueueWait.Record(waited.TotalSeconds);
+    public void RecordQueueWait(TimeSpan waited) => _certifyQueueWait.Record(waited.TotalSeconds);
 
     /// <summary>Publishes the admission gauges, read from the admission controller on each collection.</summary>
     public void ObserveAdmission(Func<int> inProgress, Func<int> queued)
@@ -156,10 +156,10 @@ public sealed class IdentityMetrics
     }
 
     public void RecordUnexpectedError(string exceptionType) =>
-        certifyUnexpectedErrors.Add(1, new KeyValuePair<string, object?>(ExceptionTypeTag, exceptionType));
+        _certifyUnexpectedErrors.Add(1, new KeyValuePair<string, object?>(ExceptionTypeTag, exceptionType));
 
-    public void RecordTokenReview(TimeSpan elapsed) => tokenReviewDuration.Record(elapsed.TotalSeconds);
+    public void RecordTokenReview(TimeSpan elapsed) => _tokenReviewDuration.Record(elapsed.TotalSeconds);
 
     public void RecordIssuerReload(bool success) =>
-        issuerReloads.Add(1, new KeyValuePair<string, object?>(ResultTag, success ? "success" : "failure"));
+        _issuerReloads.Add(1, new KeyValuePair<string, object?>(ResultTag, success ? "success" : "failure"));
 }
