@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Identity.Cli.Demo;
 using Identity.Kubernetes;
 
 namespace Identity.Bench;

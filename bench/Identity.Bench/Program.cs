@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Identity.Bench;
+using Identity.Cli.Demo;
 using Identity.Kubernetes;
 
 if (args.Contains("--storm"))

@@ -1,4 +1,5 @@
 using System.Text;
+using Identity.Cli.Demo;
 using Identity.Kubernetes;
 using Identity.Server.Hosting;
 using Identity.Server.Tokens;

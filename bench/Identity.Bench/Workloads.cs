@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
+using Identity.Cli.Demo;
 using Identity.Kubernetes;
 using Identity.Protocol;
 

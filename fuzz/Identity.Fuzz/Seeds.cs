@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Identity.Cli.Demo;
 using Identity.Pki.Certificates;
 using Identity.Pki.Keys;
 using Identity.Pki.Pem;
@@ -63,7 +64,7 @@ internal static class Seeds
         Put(dir, "certify", "review-error.bin", Join(web, "error:[invalid bearer token]", proxy));
         Put(dir, "certify", "down.bin", Join(web, "down", proxy));
         Put(dir, "certify-jwks", "valid.bin", Join(web, token, proxy));
-        Put(dir, "certify-jwks", "expired.bin", Join(web, new Kubernetes.ServiceAccountTokenIssuer(FuzzJwks.TokenIssuer, null,
+        Put(dir, "certify-jwks", "expired.bin", Join(web, new ServiceAccountTokenIssuer(FuzzJwks.TokenIssuer, null,
             new Microsoft.Extensions.Time.Testing.FakeTimeProvider(FuzzServer.Now.AddDays(-3))).Mint("emojivoto", "web"), proxy));
 
         Put(dir, "jwt", "valid.jwt", Encoding.ASCII.GetBytes(token));

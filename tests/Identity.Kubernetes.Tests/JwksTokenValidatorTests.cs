@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Identity.Cli.Demo;
 using Identity.Server.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,4 @@
+using Identity.Cli.Demo;
 using Identity.Server.Events;
 using Identity.Server.Tokens;
 using Microsoft.Extensions.DependencyInjection;

@@ -7,7 +7,7 @@ namespace Identity.Server.Tests;
 
 /// <summary>
 /// Certify refusals decided by the real Identity.Kubernetes validators, wired as <c>identity serve</c> wires them:
-/// local JWT validation against a JWKS file with ServiceAccount tokens from <see cref="Identity.Kubernetes.ServiceAccountTokenIssuer"/>,
+/// local JWT validation against a JWKS file with ServiceAccount tokens from <see cref="Identity.Cli.Demo.ServiceAccountTokenIssuer"/>,
 /// and TokenReview against an HTTPS double of the Kubernetes API. Each refusal carries the exact gRPC code and message
 /// and issues nothing (no audit line, no event, issued counter still 0).
 /// </summary>

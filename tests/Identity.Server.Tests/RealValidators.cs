@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Identity.Cli.Demo;
 using Identity.Kubernetes;
 using Identity.Kubernetes.Tests;
 using Microsoft.Extensions.DependencyInjection;

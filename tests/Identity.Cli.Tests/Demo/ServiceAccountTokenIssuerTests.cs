@@ -1,13 +1,16 @@
 using System.Net;
 using System.Text;
+using Identity.Cli.Demo;
+using Identity.Kubernetes;
+using Identity.Server.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Identity.Kubernetes.Tests;
+namespace Identity.Cli.Tests.Demo;
 
 public sealed class ServiceAccountTokenIssuerTests : IDisposable
 {
@@ -83,15 +86,16 @@ public sealed class ServiceAccountTokenIssuerTests : IDisposable
         using var west = new ServiceAccountTokenIssuer("https://west.example");
         await using var eastServer = await ServeAsync(east);
 
-        var options = new TokenValidationOptions
-        {
-            Mode = TokenValidationMode.Jwks,
-            TokenIssuer = east.Issuer,
-            Jwks = eastServer.Urls.Single() + ServiceAccountTokenIssuer.DiscoveryPath,
-        };
-        using var keys = new JwksKeyProvider(JwksSource.Parse(options.Jwks, options.TokenIssuer), options, null, TimeProvider.System,
-            TestSupport.MeterFactory(), NullLogger<JwksKeyProvider>.Instance);
-        var validator = new JwksTokenValidator(options, keys, TimeProvider.System, TestSupport.MeterFactory(), NullLogger<JwksTokenValidator>.Instance);
+        // The validator `identity serve -token-validation jwks` registers, pointed at the served discovery document.
+        await using var services = new ServiceCollection()
+            .AddIdentityTokenValidation(o =>
+            {
+                o.Mode = TokenValidationMode.Jwks;
+                o.TokenIssuer = east.Issuer;
+                o.Jwks = eastServer.Urls.Single() + ServiceAccountTokenIssuer.DiscoveryPath;
+            })
+            .BuildServiceProvider();
+        var validator = services.GetRequiredService<ITokenValidator>();
 
         var own = await validator.ReviewAsync(Encoding.UTF8.GetBytes(east.Mint("emojivoto", "web")), TestContext.Current.CancellationToken);
         var foreign = await validator.ReviewAsync(Encoding.UTF8.GetBytes(west.Mint("emojivoto", "web")), TestContext.Current.CancellationToken);

@@ -1,21 +1,26 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Identity.Kubernetes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Identity.Kubernetes;
+namespace Identity.Cli.Demo;
 
 /// <summary>
 /// A stand-in for a cluster's ServiceAccount token issuer, for local runs and the two-cluster demo: mints
 /// ES256 tokens shaped like projected ServiceAccount tokens and publishes the matching JWKS and OIDC discovery
 /// document, so <see cref="JwksTokenValidator"/> can verify them exactly as it would a real cluster's.
 /// </summary>
-/// <remarks>Not a production issuer: no revocation, no bound-object checks.</remarks>
-public sealed class ServiceAccountTokenIssuer : IDisposable
+/// <remarks>
+/// Not a production issuer: no revocation, no bound-object checks. It lives with the demo, not in Identity.Kubernetes,
+/// so the product library needs no ASP.NET and ships no token minter; the Kubernetes, server, bench and fuzz projects
+/// compile this same file in (a linked Compile item) to mint the tokens they verify.
+/// </remarks>
+internal sealed class ServiceAccountTokenIssuer : IDisposable
 {
     /// <summary>Path of the discovery document, relative to the issuer URL.</summary>
     public const string DiscoveryPath = "/.well-known/openid-configuration";
