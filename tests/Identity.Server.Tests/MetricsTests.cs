@@ -114,8 +114,8 @@ public sealed class MetricsTests
         var good = KubernetesApi.ProjectedToken("emojivoto", "web", TestServer.Now().AddHours(1));
         var revoked = KubernetesApi.ProjectedToken("emojivoto", "old", TestServer.Now().AddHours(1));
         kube.Api.OnTokenReview = (review, _) => Task.FromResult(review.Token == good
-            ? Identity.Kubernetes.Tests.FakeKubernetesApi.Authenticated("system:serviceaccount:emojivoto:web", "identity.l5d.io")
-            : Identity.Kubernetes.Tests.FakeKubernetesApi.Unauthenticated());
+            ? FakeKubernetesApi.Authenticated("system:serviceaccount:emojivoto:web", "identity.l5d.io")
+            : FakeKubernetesApi.Unauthenticated());
         await using var server = await TestServer.StartAsync(services: s => RealValidators.AddTokenReview(s, kube.Kubeconfig));
         var web = TestPki.IdentityOf("web", "emojivoto");
 

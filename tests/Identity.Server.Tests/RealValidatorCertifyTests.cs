@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
-using Identity.Kubernetes.Tests;
 using Microsoft.AspNetCore.Http;
 
 namespace Identity.Server.Tests;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Identity.Kubernetes;
-using Identity.Kubernetes.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -130,7 +129,7 @@ internal sealed class TokenSigner : IDisposable
     }
 }
 
-/// <summary>The Kubernetes API double (tests/Identity.Kubernetes.Tests) with a kubeconfig for it on disk.</summary>
+/// <summary>The Kubernetes API double (tests/Shared/Kubernetes) with a kubeconfig for it on disk.</summary>
 internal sealed class KubernetesApi : IAsyncDisposable
 {
     private KubernetesApi(FakeKubernetesApi api, string directory)

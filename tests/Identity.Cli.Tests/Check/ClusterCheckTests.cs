@@ -1,4 +1,3 @@
-using Identity.Kubernetes.Tests;
 using static Identity.Cli.Tests.Check.TestPki;
 
 namespace Identity.Cli.Tests.Check;

@@ -6,7 +6,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using Identity.Kubernetes.Tests;
 
 namespace Identity.Deploy.Tests.Monitoring;
 
