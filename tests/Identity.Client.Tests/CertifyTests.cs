@@ -103,8 +103,8 @@ public sealed class CertifyTests
     public async Task Chain_to_a_foreign_root_is_refused()
     {
         await using var h = await Harness.StartAsync();
-        using var foreignRoot = TestCa.CreateRoot("foreign-root", h.Time.GetUtcNow());
-        using var foreignIssuer = foreignRoot.CreateIntermediate("foreign-issuer", h.Time.GetUtcNow());
+        using var foreignRoot = new TestPki(h.Time).Root("foreign-root");
+        using var foreignIssuer = new TestPki(h.Time).Intermediate(foreignRoot, "foreign-issuer");
         var client = h.CreateClient();
         h.Server.Behavior = (r, _) => Task.FromResult(h.Server.Sign(r, TimeSpan.FromSeconds(100), foreignIssuer));
 
@@ -136,7 +136,7 @@ public sealed class CertifyTests
         {
             // The server's clock is an hour ahead (issue #6427: CertNotValidYet on the proxy).
             var ahead = h.Time.GetUtcNow().AddHours(1);
-            using var leaf = h.Issuer.SignCsr(r.CertificateSigningRequest.ToByteArray(), ahead, ahead.AddHours(24));
+            using var leaf = TestPki.SignCsr(h.Issuer, r.CertificateSigningRequest.ToByteArray(), ahead, ahead.AddHours(24));
             var response = h.Server.Sign(r, TimeSpan.FromSeconds(100));
             response.LeafCertificate = Google.Protobuf.ByteString.CopyFrom(leaf.RawData);
             response.ValidUntil = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(ahead.AddHours(24));
@@ -187,7 +187,7 @@ public sealed class CertifyTests
         var client = h.CreateClient();
         h.Server.Behavior = (r, _) =>
         {
-            using var other = h.Issuer.IssueLeaf(Harness.LocalIdentity, h.Time.GetUtcNow(), h.Time.GetUtcNow().AddMinutes(5));
+            using var other = new TestPki(h.Time).Leaf(h.Issuer, Harness.LocalIdentity, h.Time.GetUtcNow(), h.Time.GetUtcNow().AddMinutes(5)).CertificateWithKey();
             var response = h.Server.Sign(r, TimeSpan.FromSeconds(100));
             response.LeafCertificate = Google.Protobuf.ByteString.CopyFrom(other.RawData);
             return Task.FromResult(response);

@@ -55,7 +55,7 @@ public sealed class CertifyTlsTests
     {
         await using var h = await Harness.StartAsync();
         var now = DateTimeOffset.UtcNow;
-        var proxyCreds = WorkloadCredentials.Create(h.Issuer.IssueLeaf(ServerIdentity, now.AddMinutes(-5), now.AddHours(1)), [h.Issuer.Certificate]);
+        var proxyCreds = WorkloadCredentials.Create(new TestPki(now).Leaf(h.Issuer, ServerIdentity, now.AddMinutes(-5), now.AddHours(1)).CertificateWithKey(), [h.Issuer.Certificate]);
         await using var relay = new TlsRelay(new Identity.Client.Tls.MeshTls(new MutableCredentials(proxyCreds), [h.Root.Certificate]), h.Server.Address);
         relay.Start();
         var client = h.CreateClient(o =>
@@ -77,9 +77,9 @@ public sealed class CertifyTlsTests
         Harness.StartAsync(h => listen =>
         {
             // The harness's issuer signs the server's certificate, unless the test wants a stranger.
-            var issuer = foreign ? h.Track(TestCa.CreateRoot("foreign", h.Time.GetUtcNow())) : h.Issuer;
+            var issuer = foreign ? h.Track(new TestPki(h.Time).Root("foreign")) : h.Issuer;
             var now = DateTimeOffset.UtcNow;
-            var creds = WorkloadCredentials.Create(issuer.IssueLeaf(ServerIdentity, now.AddMinutes(-5), now.AddHours(1)), [issuer.Certificate]);
+            var creds = WorkloadCredentials.Create(new TestPki(now).Leaf(issuer, ServerIdentity, now.AddMinutes(-5), now.AddHours(1)).CertificateWithKey(), [issuer.Certificate]);
             var tls = new Identity.Client.Tls.MeshTls(new MutableCredentials(creds), [issuer.Certificate]);
             listen.UseHttps(new TlsHandshakeCallbackOptions
             {

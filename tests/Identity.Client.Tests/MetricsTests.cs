@@ -26,35 +26,16 @@ public sealed class MetricsTests
         await using var h = await Harness.StartAsync();
         using var factory = new TestMeterFactory();
         var client = new IdentityClient(h.Options(), h.Time, logger: null, meterFactory: factory, random: null);
-        var counts = new Dictionary<string, long>();
-        var gauges = new Dictionary<string, double>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == factory)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var result = tags.ToArray().Single(t => t.Key == "result").Value!.ToString()!;
-            lock (counts)
-            {
-                counts[instrument.Name + ":" + result] = counts.GetValueOrDefault(instrument.Name + ":" + result) + value;
-            }
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => gauges[instrument.Name] = value);
-        listener.Start();
+        using var metrics = new MetricRecorder(factory);
 
         var creds = await client.CertifyAsync(TestContext.Current.CancellationToken);
         h.Server.Behavior = (_, _) => throw new RpcException(new Status(StatusCode.Unavailable, "down"));
         await Assert.ThrowsAsync<CertifyException>(() => client.CertifyAsync(TestContext.Current.CancellationToken));
-        listener.RecordObservableInstruments();
+        metrics.RecordObservableInstruments();
 
-        Assert.Equal(1, counts["identity.client.cert.refreshes:ok"]);
-        Assert.Equal(1, counts["identity.client.cert.refreshes:error"]);
-        Assert.Equal(creds.NotAfter.ToUnixTimeSeconds(), gauges["identity.client.cert.expiration_timestamp"]);
+        Assert.Equal(1, metrics.Sum("identity.client.cert.refreshes", "result", "ok"));
+        Assert.Equal(1, metrics.Sum("identity.client.cert.refreshes", "result", "error"));
+        Assert.Equal(creds.NotAfter.ToUnixTimeSeconds(), metrics.Last("identity.client.cert.expiration_timestamp"));
         await client.DisposeAsync();
     }
 }

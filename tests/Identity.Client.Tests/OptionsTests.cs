@@ -8,13 +8,13 @@ public sealed class OptionsTests
 {
     private static IdentityClientOptions Valid()
     {
-        using var root = TestCa.CreateRoot("root", DateTimeOffset.UtcNow);
+        using var root = new TestPki(DateTimeOffset.UtcNow).Root("root");
         return new IdentityClientOptions
         {
             Address = new Uri("http://127.0.0.1:8080"),
             LocalIdentity = Harness.LocalIdentity,
             TokenFile = "/tmp/token",
-            TrustAnchorsPem = root.CertificatePem(),
+            TrustAnchorsPem = root.Certificate.ExportCertificatePem(),
         };
     }
 

@@ -93,26 +93,21 @@ public sealed class RenderedDeploy : IAsyncLifetime
 
     private void WriteCredentials()
     {
-        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
+        // The machine's clock: a real `identity serve` and real Prometheus run on these credentials.
+        var pki = new TestPki(TimeProvider.System);
+        var notBefore = pki.Now.AddMinutes(-5);
         var notAfter = notBefore.AddDays(2);
 
-        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var rootRequest = new CertificateRequest("CN=root.linkerd.cluster.local", rootKey, HashAlgorithmName.SHA256);
-        AddCaExtensions(rootRequest);
-        using var root = rootRequest.CreateSelfSigned(notBefore, notAfter);
-        TrustBundlePem = root.ExportCertificatePem() + "\n";
+        using var root = pki.Root(notBefore: notBefore, notAfter: notAfter);
+        TrustBundlePem = root.CertificatePem;
         File.WriteAllText(Path.Combine(DeployCopy, "trust-roots", "ca-bundle.crt"), TrustBundlePem);
 
         foreach (var cluster in Clusters)
         {
-            using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=identity.linkerd.cluster.local", issuerKey, HashAlgorithmName.SHA256);
-            AddCaExtensions(request);
-            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
-            using var issuer = request.Create(root, notBefore, notAfter.AddHours(-1), RandomNumberGenerator.GetBytes(16));
+            using var issuer = pki.Intermediate(root, notBefore: notBefore, notAfter: notAfter.AddHours(-1), pathLength: null);
 
-            var crt = issuer.ExportCertificatePem() + "\n";
-            var key = issuerKey.ExportECPrivateKeyPem() + "\n";
+            var crt = issuer.CertificatePem;
+            var key = issuer.KeyPem;
             var dir = Directory.CreateDirectory(Path.Combine(DeployCopy, "overlays", cluster, "issuer")).FullName;
             // The key first, and owner-only, as the CLI writes it.
             WritePrivate(Path.Combine(dir, "key.pem"), key);
@@ -121,12 +116,6 @@ public sealed class RenderedDeploy : IAsyncLifetime
         }
     }
 
-    private static void AddCaExtensions(CertificateRequest request)
-    {
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-    }
 
     private static void WritePrivate(string path, string contents)
     {

@@ -194,8 +194,8 @@ public sealed class CachingTokenValidatorTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var inner = new CountingValidator(_ => TokenReviewResult.Success("system:serviceaccount:a:b", Start.AddHours(1)), gate.Task);
         var meters = TestSupport.MeterFactory();
-        using var hits = new TestSupport.CounterRecorder(meters, KubernetesMetrics.TokenCacheHits);
-        using var misses = new TestSupport.CounterRecorder(meters, KubernetesMetrics.TokenCacheMisses);
+        using var hits = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.TokenCacheHits);
+        using var misses = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.TokenCacheMisses);
         var cache = Create(inner, meters: meters);
 
         var burst = Enumerable.Range(0, 50).Select(_ => cache.ReviewAsync(TestSupport.Bytes("same"), TestContext.Current.CancellationToken).AsTask()).ToArray();

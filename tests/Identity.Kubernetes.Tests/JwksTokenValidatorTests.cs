@@ -436,7 +436,7 @@ public sealed class JwksTokenValidatorTests : IDisposable
     public async Task Failed_refresh_keeps_serving_the_previous_keys_and_retries_at_a_bounded_rate()
     {
         var meters = TestSupport.MeterFactory();
-        using var fetches = new TestSupport.CounterRecorder(meters, KubernetesMetrics.JwksRefreshes);
+        using var fetches = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.JwksRefreshes);
         var options = Options();
         using var keys = new JwksKeyProvider(JwksSource.Parse(options.Jwks, options.TokenIssuer), options, null, _time, meters, NullLogger<JwksKeyProvider>.Instance);
         var validator = new JwksTokenValidator(options, keys, _time, meters, NullLogger<JwksTokenValidator>.Instance);

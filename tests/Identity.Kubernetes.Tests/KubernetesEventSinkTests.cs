@@ -84,7 +84,7 @@ public sealed class KubernetesEventSinkTests : IAsyncLifetime
             return Results.Json(body, statusCode: 201);
         };
         var meters = TestSupport.MeterFactory();
-        using var dropped = new TestSupport.CounterRecorder(meters, KubernetesMetrics.EventsDropped);
+        using var dropped = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.EventsDropped);
         await using var sink = Create(capacity: 4, meters: meters);
 
         sink.IssuerUpdated();
@@ -107,7 +107,7 @@ public sealed class KubernetesEventSinkTests : IAsyncLifetime
             ? FakeKubernetesApi.Status(403, "Forbidden", "events is forbidden")
             : Results.Json(body, statusCode: 201));
         var meters = TestSupport.MeterFactory();
-        using var dropped = new TestSupport.CounterRecorder(meters, KubernetesMetrics.EventsDropped);
+        using var dropped = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.EventsDropped);
         await using (var sink = Create(meters: meters))
         {
             sink.IssuerUpdated();
@@ -128,7 +128,7 @@ public sealed class KubernetesEventSinkTests : IAsyncLifetime
             return Results.StatusCode(500);
         };
         var meters = TestSupport.MeterFactory();
-        using var dropped = new TestSupport.CounterRecorder(meters, KubernetesMetrics.EventsDropped);
+        using var dropped = new MetricRecorder(meters, KubernetesMetrics.MeterName, KubernetesMetrics.EventsDropped);
         var sink = Create(time: time, meters: meters);
         sink.IssuerUpdated();
         await _api.WaitForEventsAsync(1, TestContext.Current.CancellationToken);

@@ -20,28 +20,4 @@ internal static class TestSupport
     }
 
     public static ReadOnlyMemory<byte> Bytes(string token) => Encoding.UTF8.GetBytes(token);
-
-    /// <summary>Collects one counter's measurements from a given meter factory instance.</summary>
-    public sealed class CounterRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private long _total;
-
-        public CounterRecorder(IMeterFactory factory, string instrument)
-        {
-            _listener.InstrumentPublished = (i, l) =>
-            {
-                if (i.Name == instrument && i.Meter.Name == KubernetesMetrics.MeterName && i.Meter.Scope == factory)
-                {
-                    l.EnableMeasurementEvents(i);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
-            _listener.Start();
-        }
-
-        public long Total => Interlocked.Read(ref _total);
-
-        public void Dispose() => _listener.Dispose();
-    }
 }

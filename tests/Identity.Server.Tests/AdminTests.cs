@@ -34,7 +34,7 @@ public sealed class AdminTests
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing,
             (await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct)).Status);
 
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.KeyPem);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.KeyPem);
         IdentityServerHost.ReloadIssuer(server.App);
         Assert.Equal("ok\n", await server.Admin.GetStringAsync("/ready", ct));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,

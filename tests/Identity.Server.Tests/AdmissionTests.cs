@@ -17,7 +17,7 @@ namespace Identity.Server.Tests;
 [Collection(nameof(MetricsTests))]
 public sealed class AdmissionTests
 {
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     [Fact]
     public async Task A_full_queue_is_refused_at_once_with_resource_exhausted_and_nothing_parsed_or_reviewed()
@@ -27,7 +27,7 @@ public sealed class AdmissionTests
         await using var _ = server;
         var ct = TestContext.Current.CancellationToken;
         var queued = WhenQueued(admission, 1);
-        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: ct).ResponseAsync;
         await queued.WaitAsync(ct);
 
         // Garbage that would be INVALID_ARGUMENT if it were parsed, and a token that would be reviewed.
@@ -63,7 +63,7 @@ public sealed class AdmissionTests
 
         var left = WhenQueued(admission, 0, afterQueued: true);
         var late = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: ct));
+            TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: ct));
         Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
         await left.WaitAsync(ct);
 
@@ -95,9 +95,9 @@ public sealed class AdmissionTests
 
         // A deadline that leaves room, and no deadline at all, are queued as before.
         var queued = WhenQueued(admission, 2);
-        var roomy = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+        var roomy = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)),
             deadline: DateTime.UtcNow.AddMinutes(5), cancellationToken: ct).ResponseAsync;
-        var open = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        var open = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: ct).ResponseAsync;
         await queued.WaitAsync(ct);
         var metrics = await server.Admin.GetStringAsync("/metrics", ct);
         Assert.Matches("identity_certify_refused_total\\{[^}]*reason=\"deadline\"[^}]*\\} 1", metrics);
@@ -124,7 +124,7 @@ public sealed class AdmissionTests
             var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler(), DisposeHttpClient = true });
             channels.Add(channel);
             return new IdentityGrpc.IdentityClient(channel).CertifyAsync(
-                TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+                TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: ct).ResponseAsync;
         }
 
         try
@@ -169,7 +169,7 @@ public sealed class AdmissionTests
 
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queued = WhenQueued(admission, 1);
-        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: caller.Token).ResponseAsync;
+        var second = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: caller.Token).ResponseAsync;
         await queued.WaitAsync(ct);
         var left = WhenQueued(admission, 0);
         await caller.CancelAsync();
@@ -198,7 +198,7 @@ public sealed class AdmissionTests
     {
         var server = await Start(gate, inProgress: 1, queue);
         var ct = TestContext.Current.CancellationToken;
-        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: ct).ResponseAsync;
+        var first = server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: ct).ResponseAsync;
         await gate.Entered.Task.WaitAsync(ct);
         return (server, server.App.Services.GetRequiredService<CertifyAdmission>(), first);
     }

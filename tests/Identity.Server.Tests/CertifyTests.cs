@@ -7,7 +7,7 @@ namespace Identity.Server.Tests;
 
 public sealed class CertifyTests
 {
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     [Fact]
     public async Task Certify_issues_linkerd_profile_leaf_that_openssl_verifies()
@@ -16,7 +16,7 @@ public sealed class CertifyTests
         var now = server.Time.GetUtcNow();
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var response = await server.Client.CertifyAsync(
-            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web, key)), cancellationToken: TestContext.Current.CancellationToken);
+            TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web, key)), cancellationToken: TestContext.Current.CancellationToken);
 
         using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
         Assert.Equal($"CN={Web}", leaf.Subject);
@@ -76,7 +76,7 @@ public sealed class CertifyTests
         var now = new DateTimeOffset(2026, 12, 24, 7, 8, 45, TimeSpan.Zero);
         await using var server = await TestServer.StartAsync(now: now);
         var response = await server.Client.CertifyAsync(
-            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken);
+            TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: TestContext.Current.CancellationToken);
         using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
 
         var loaded = Assert.Single(server.Logs.Lines, l => l.EventId == 1000).Message;
@@ -97,13 +97,13 @@ public sealed class CertifyTests
     public async Task Certify_builds_leaf_only_from_identity_and_clamps_to_issuer_file_expiry()
     {
         var now = TestServer.Now();
-        var root = TestPki.CreateRoot(now);
+        var root = new TestPki(now).Root(pathLength: 1);
         // Issuer outlives the extra certificate in its file: the clamp uses the earliest NotAfter in the file.
-        var issuer = TestPki.CreateIntermediate(root, now, lifetime: TimeSpan.FromDays(30));
-        var extra = TestPki.CreateIntermediate(root, now, name: "extra", lifetime: TimeSpan.FromHours(10));
+        var issuer = new TestPki(now).Intermediate(root, notAfter: now + TimeSpan.FromDays(30));
+        var extra = new TestPki(now).Intermediate(root, name: "extra", notAfter: now + TimeSpan.FromHours(10));
         await using var server = await TestServer.StartAsync(issuer: issuer, issuerExtraPem: extra.CertificatePem, now: now, root: root);
 
-        var csr = TestPki.Csr($"CN={Web}, O=evil", s => s.AddDnsName(Web), ECDsa.Create(ECCurve.NamedCurves.nistP256),
+        var csr = TestCsr.Create($"CN={Web}, O=evil", s => s.AddDnsName(Web), ECDsa.Create(ECCurve.NamedCurves.nistP256),
             extra: r => r.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true)));
         var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", csr),
             cancellationToken: TestContext.Current.CancellationToken);
@@ -122,7 +122,7 @@ public sealed class CertifyTests
         await using var server = await TestServer.StartAsync();
         var identity = Web + "\nforged: issued certificate";
         await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(identity, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken));
+            TestServer.Request(identity, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: TestContext.Current.CancellationToken));
         var refusal = Assert.Single(server.Logs.Lines, l => l.EventId == 2001);
         Assert.DoesNotContain('\n', refusal.Message);
         Assert.Contains("\\u000aforged", refusal.Message, StringComparison.Ordinal);
@@ -133,7 +133,7 @@ public sealed class CertifyTests
     {
         var now = new DateTimeOffset(2049, 12, 31, 12, 0, 0, TimeSpan.Zero);
         await using var server = await TestServer.StartAsync(o => o.IssuanceLifetime = TimeSpan.FromHours(48), now: now);
-        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)),
             cancellationToken: TestContext.Current.CancellationToken);
         using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
         Assert.Equal(new DateTime(2049, 12, 31, 11, 59, 40, DateTimeKind.Utc), leaf.NotBefore.ToUniversalTime());
@@ -143,9 +143,9 @@ public sealed class CertifyTests
 
     public static TheoryData<string, string, string, string, StatusCode, string> BadRequests()
     {
-        var web = TestPki.IdentityOf("web", "emojivoto");
-        var voting = TestPki.IdentityOf("voting", "emojivoto");
-        var other = TestPki.IdentityOf("web", "other");
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
+        var voting = ServerFixtures.IdentityOf("voting", "emojivoto");
+        var other = ServerFixtures.IdentityOf("web", "other");
         return new()
         {
             { "empty identity", "", "sa:emojivoto:web", "proxy", StatusCode.InvalidArgument, "missing identity" },
@@ -205,7 +205,7 @@ public sealed class CertifyTests
     {
         await using var server = await TestServer.StartAsync(writeIssuer: false);
         var error = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken));
+            TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Equal("cert issuer not ready yet", error.Status.Detail);
         Assert.Equal(0, server.Events.Issued);
@@ -218,14 +218,14 @@ public sealed class CertifyTests
     public async Task Certify_with_expired_issuer_is_unknown_with_x509_message_and_event()
     {
         var now = TestServer.Now();
-        var root = TestPki.CreateRoot(now);
-        var issuer = TestPki.CreateIntermediate(root, now, lifetime: TimeSpan.FromHours(2));
+        var root = new TestPki(now).Root(pathLength: 1);
+        var issuer = new TestPki(now).Intermediate(root, notAfter: now + TimeSpan.FromHours(2));
         await using var server = await TestServer.StartAsync(issuer: issuer, now: now, root: root);
         server.Time.Advance(TimeSpan.FromHours(3));
         var at = server.Time.GetUtcNow();
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)), cancellationToken: TestContext.Current.CancellationToken));
+            TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)), cancellationToken: TestContext.Current.CancellationToken));
 
         static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         var notBefore = issuer.Certificate.NotBefore.ToUniversalTime();
@@ -245,7 +245,7 @@ public sealed class CertifyTests
     public async Task Certify_same_csr_twice_is_parsed_once_and_both_calls_succeed()
     {
         await using var server = await TestServer.StartAsync();
-        var csr = TestPki.ProxyCsr(Web);
+        var csr = TestCsr.Proxy(Web);
         var first = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", csr), cancellationToken: TestContext.Current.CancellationToken);
         var second = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", csr), cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEqual(first.LeafCertificate, second.LeafCertificate); // fresh serial each time
@@ -256,26 +256,26 @@ public sealed class CertifyTests
 
     private static byte[] MakeCsr(string kind)
     {
-        var web = TestPki.IdentityOf("web", "emojivoto");
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
         var p256 = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return kind switch
         {
-            "proxy" => TestPki.ProxyCsr(web),
+            "proxy" => TestCsr.Proxy(web),
             "empty" => [],
             "garbage" => "fake-data"u8.ToArray(),
-            "no-san" => TestPki.Csr($"CN={web}", null, p256),
-            "two-sans" => TestPki.Csr($"CN={web}", s => { s.AddDnsName(web); s.AddDnsName("other.example"); }, p256),
-            "voting-san" => TestPki.Csr("", s => s.AddDnsName(TestPki.IdentityOf("voting", "emojivoto")), p256),
-            "cn-mismatch" => TestPki.Csr("CN=someone-else", s => s.AddDnsName(web), p256),
-            "email" => TestPki.Csr($"CN={web}", s => { s.AddDnsName(web); s.AddEmailAddress("a@b.c"); }, p256),
-            "ip" => TestPki.Csr($"CN={web}", s => { s.AddDnsName(web); s.AddIpAddress(System.Net.IPAddress.Loopback); }, p256),
-            "uri" => TestPki.Csr($"CN={web}", s => { s.AddDnsName(web); s.AddUri(new Uri("spiffe://cluster.local/ns/emojivoto/sa/web")); }, p256),
-            "sha1" => TestPki.Sha1Csr(web),
-            "bad-signature" => TestPki.BadSignatureCsr(web),
-            "voting" => TestPki.ProxyCsr(TestPki.IdentityOf("voting", "emojivoto")),
-            "other" => TestPki.ProxyCsr(TestPki.IdentityOf("web", "other")),
-            "rsa" => TestPki.Csr($"CN={web}", s => s.AddDnsName(web), RSA.Create(2048)),
-            "p384" => TestPki.Csr($"CN={web}", s => s.AddDnsName(web), ECDsa.Create(ECCurve.NamedCurves.nistP384)),
+            "no-san" => TestCsr.Create($"CN={web}", null, p256),
+            "two-sans" => TestCsr.Create($"CN={web}", s => { s.AddDnsName(web); s.AddDnsName("other.example"); }, p256),
+            "voting-san" => TestCsr.Create("", s => s.AddDnsName(ServerFixtures.IdentityOf("voting", "emojivoto")), p256),
+            "cn-mismatch" => TestCsr.Create("CN=someone-else", s => s.AddDnsName(web), p256),
+            "email" => TestCsr.Create($"CN={web}", s => { s.AddDnsName(web); s.AddEmailAddress("a@b.c"); }, p256),
+            "ip" => TestCsr.Create($"CN={web}", s => { s.AddDnsName(web); s.AddIpAddress(System.Net.IPAddress.Loopback); }, p256),
+            "uri" => TestCsr.Create($"CN={web}", s => { s.AddDnsName(web); s.AddUri(new Uri("spiffe://cluster.local/ns/emojivoto/sa/web")); }, p256),
+            "sha1" => TestCsr.Sha1(web),
+            "bad-signature" => TestCsr.BadSignature(web),
+            "voting" => TestCsr.Proxy(ServerFixtures.IdentityOf("voting", "emojivoto")),
+            "other" => TestCsr.Proxy(ServerFixtures.IdentityOf("web", "other")),
+            "rsa" => TestCsr.Create($"CN={web}", s => s.AddDnsName(web), RSA.Create(2048)),
+            "p384" => TestCsr.Create($"CN={web}", s => s.AddDnsName(web), ECDsa.Create(ECCurve.NamedCurves.nistP384)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }

@@ -13,7 +13,7 @@ namespace Identity.Server.Tests;
 public sealed class HostileCsrTests
 {
     private const string Prefix = "failed to parse certificate signing request: ";
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     public static TheoryData<string, string> BlackBoxCrashes() => new()
     {
@@ -48,7 +48,7 @@ public sealed class HostileCsrTests
     [Theory]
     [MemberData(nameof(HostileKeys))]
     public async Task Hostile_public_keys_are_refused_precisely_before_any_token_review(string kind, string message) =>
-        await AssertRefused(TestPki.CsrWithPublicKey(Web, Spki(kind)), Prefix + message);
+        await AssertRefused(TestCsr.WithPublicKey(Web, Spki(kind)), Prefix + message);
 
     private static async Task AssertRefused(byte[] csr, string message)
     {

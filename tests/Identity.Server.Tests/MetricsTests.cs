@@ -19,10 +19,10 @@ public sealed class MetricsTests
     {
         await using var server = await TestServer.StartAsync();
         var ct = TestContext.Current.CancellationToken;
-        var web = TestPki.IdentityOf("web", "emojivoto");
-        await server.Client.CertifyAsync(TestServer.Request(web, "sa:emojivoto:web", TestPki.ProxyCsr(web)), cancellationToken: ct);
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
+        await server.Client.CertifyAsync(TestServer.Request(web, "sa:emojivoto:web", TestCsr.Proxy(web)), cancellationToken: ct);
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
-            await server.Client.CertifyAsync(TestServer.Request(web, "unauth", TestPki.ProxyCsr(web)), cancellationToken: ct));
+            await server.Client.CertifyAsync(TestServer.Request(web, "unauth", TestCsr.Proxy(web)), cancellationToken: ct));
 
         var metrics = await server.Admin.GetStringAsync("/metrics", ct);
         var ttl = (server.Issuer.Certificate.NotAfter.ToUniversalTime() - server.Time.GetUtcNow().UtcDateTime).TotalSeconds;
@@ -42,10 +42,10 @@ public sealed class MetricsTests
         // A bug injected after issuance: the event sink throws, as any dependency might.
         await using var server = await TestServer.StartAsync(services: s => s.AddSingleton<Events.IIssuerEventSink>(new ThrowingEventSink()));
         var ct = TestContext.Current.CancellationToken;
-        var web = TestPki.IdentityOf("web", "emojivoto");
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
 
         var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
-            await server.Client.CertifyAsync(TestServer.Request(web, "sa:emojivoto:web", TestPki.ProxyCsr(web)), cancellationToken: ct));
+            await server.Client.CertifyAsync(TestServer.Request(web, "sa:emojivoto:web", TestCsr.Proxy(web)), cancellationToken: ct));
 
         Assert.Equal(Grpc.Core.StatusCode.Internal, error.StatusCode);
         Assert.Equal("internal error while processing the certificate request", error.Status.Detail);
@@ -67,20 +67,20 @@ public sealed class MetricsTests
         // Reloads only when the test asks, so each outcome is counted exactly once.
         await using var server = await TestServer.StartAsync(o => o.WatchFiles = false, now: now, services: s => RealValidators.AddJwks(s, signer.JwksFile));
         var ct = TestContext.Current.CancellationToken;
-        var web = TestPki.IdentityOf("web", "emojivoto");
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
         var token = signer.Token("valid", "emojivoto", "web");
 
         // A miss then a hit for the good token; the expired one is judged (and missed) once.
-        await server.Client.CertifyAsync(TestServer.Request(web, token, TestPki.ProxyCsr(web)), cancellationToken: ct);
-        await server.Client.CertifyAsync(TestServer.Request(web, token, TestPki.ProxyCsr(web)), cancellationToken: ct);
+        await server.Client.CertifyAsync(TestServer.Request(web, token, TestCsr.Proxy(web)), cancellationToken: ct);
+        await server.Client.CertifyAsync(TestServer.Request(web, token, TestCsr.Proxy(web)), cancellationToken: ct);
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(web, signer.Token("expired", "emojivoto", "web"), TestPki.ProxyCsr(web)), cancellationToken: ct));
+            TestServer.Request(web, signer.Token("expired", "emojivoto", "web"), TestCsr.Proxy(web)), cancellationToken: ct));
 
         // A rejected reload (key of another issuer), then a good one.
-        var next = TestPki.CreateIntermediate(server.Root, now, name: "identity-next.linkerd.cluster.local");
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, server.Issuer.KeyPem);
+        var next = new TestPki(now).Intermediate(server.Root, name: "identity-next.linkerd.cluster.local");
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, server.Issuer.KeyPem);
         Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         Assert.Equal(IssuerReloadResult.Updated, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(next.Certificate.RawData, server.App.Services.GetRequiredService<IssuerStore>().Current!.Issuer.RawData);
 
@@ -114,15 +114,15 @@ public sealed class MetricsTests
         var good = KubernetesApi.ProjectedToken("emojivoto", "web", TestServer.Now().AddHours(1));
         var revoked = KubernetesApi.ProjectedToken("emojivoto", "old", TestServer.Now().AddHours(1));
         kube.Api.OnTokenReview = (review, _) => Task.FromResult(review.Token == good
-            ? Identity.Kubernetes.Tests.FakeKubernetesApi.Authenticated("system:serviceaccount:emojivoto:web", "identity.l5d.io")
-            : Identity.Kubernetes.Tests.FakeKubernetesApi.Unauthenticated());
+            ? FakeKubernetesApi.Authenticated("system:serviceaccount:emojivoto:web", "identity.l5d.io")
+            : FakeKubernetesApi.Unauthenticated());
         await using var server = await TestServer.StartAsync(services: s => RealValidators.AddTokenReview(s, kube.Kubeconfig));
-        var web = TestPki.IdentityOf("web", "emojivoto");
+        var web = ServerFixtures.IdentityOf("web", "emojivoto");
 
-        await server.Client.CertifyAsync(TestServer.Request(web, good, TestPki.ProxyCsr(web)), cancellationToken: ct);
-        await server.Client.CertifyAsync(TestServer.Request(web, good, TestPki.ProxyCsr(web)), cancellationToken: ct);
+        await server.Client.CertifyAsync(TestServer.Request(web, good, TestCsr.Proxy(web)), cancellationToken: ct);
+        await server.Client.CertifyAsync(TestServer.Request(web, good, TestCsr.Proxy(web)), cancellationToken: ct);
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(web, revoked, TestPki.ProxyCsr(web)), cancellationToken: ct));
+            TestServer.Request(web, revoked, TestCsr.Proxy(web)), cancellationToken: ct));
 
         var scrape = Parse(await server.Admin.GetStringAsync("/metrics", ct));
 
@@ -156,8 +156,8 @@ public sealed class MetricsTests
 
         // A rotation whose key does not match: rejected, the old issuer is still served, the files differ from it,
         // and they keep differing on every later re-read of the same content (counted once, flagged throughout).
-        var next = TestPki.CreateIntermediate(server.Root, now, name: "identity-next.linkerd.cluster.local");
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, server.Issuer.KeyPem);
+        var next = new TestPki(now).Intermediate(server.Root, name: "identity-next.linkerd.cluster.local");
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, server.Issuer.KeyPem);
         Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(1, Single(await Scrape(), "identity_issuer_mounted_differs"));
         Assert.Equal(IssuerReloadResult.Unchanged, IdentityServerHost.ReloadIssuer(server.App));
@@ -170,7 +170,7 @@ public sealed class MetricsTests
         File.Delete(Path.Combine(server.IssuerDirectory, "key.pem"));
         Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(1, Single(await Scrape(), "identity_issuer_mounted_differs"));
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         Assert.Equal(IssuerReloadResult.Updated, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(0, Single(await Scrape(), "identity_issuer_mounted_differs"));
     }

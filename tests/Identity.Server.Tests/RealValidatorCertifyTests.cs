@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
-using Identity.Kubernetes.Tests;
 using Microsoft.AspNetCore.Http;
 
 namespace Identity.Server.Tests;
@@ -16,12 +15,12 @@ public sealed class RealValidatorCertifyTests
     private const string AudienceError =
         "[invalid bearer token, token audiences [\"https://kubernetes.default.svc\"] is invalid for the target audiences [\"identity.l5d.io\"]]";
 
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     public static TheoryData<string, string, string, StatusCode, string> JwksBadRequests()
     {
-        var voting = TestPki.IdentityOf("voting", "emojivoto");
-        var other = TestPki.IdentityOf("web", "other");
+        var voting = ServerFixtures.IdentityOf("voting", "emojivoto");
+        var other = ServerFixtures.IdentityOf("web", "other");
         return new()
         {
             { "jwt signed by a key the cluster never published", Web, "other-key", StatusCode.InvalidArgument, "token signing key is unknown" },
@@ -49,7 +48,7 @@ public sealed class RealValidatorCertifyTests
         var token = signer.Token(tokenKind, "emojivoto", "web");
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await server.Client.CertifyAsync(
-            TestServer.Request(identity, token, TestPki.ProxyCsr(identity)), cancellationToken: TestContext.Current.CancellationToken));
+            TestServer.Request(identity, token, TestCsr.Proxy(identity)), cancellationToken: TestContext.Current.CancellationToken));
 
         AssertRefused(server, caseName, code, message, error);
         Assert.DoesNotContain(server.Logs.Lines, l => l.Message.Contains(token, StringComparison.Ordinal));
@@ -64,8 +63,8 @@ public sealed class RealValidatorCertifyTests
         var token = signer.Token("valid", "emojivoto", "web");
         var ct = TestContext.Current.CancellationToken;
 
-        var first = await server.Client.CertifyAsync(TestServer.Request(Web, token, TestPki.ProxyCsr(Web)), cancellationToken: ct);
-        var second = await server.Client.CertifyAsync(TestServer.Request(Web, token, TestPki.ProxyCsr(Web)), cancellationToken: ct);
+        var first = await server.Client.CertifyAsync(TestServer.Request(Web, token, TestCsr.Proxy(Web)), cancellationToken: ct);
+        var second = await server.Client.CertifyAsync(TestServer.Request(Web, token, TestCsr.Proxy(Web)), cancellationToken: ct);
 
         using var leaf = X509CertificateLoader.LoadCertificate(first.LeafCertificate.ToByteArray());
         Assert.Equal($"CN={Web}", leaf.Subject);
@@ -77,7 +76,7 @@ public sealed class RealValidatorCertifyTests
 
     public static TheoryData<string, string, string, StatusCode, string> TokenReviewBadRequests()
     {
-        var voting = TestPki.IdentityOf("voting", "emojivoto");
+        var voting = ServerFixtures.IdentityOf("voting", "emojivoto");
         return new()
         {
             { "TokenReview unauthenticated", Web, "unauthenticated", StatusCode.FailedPrecondition, "authentication token could not be authenticated" },
@@ -135,7 +134,7 @@ public sealed class RealValidatorCertifyTests
         var token = "eyJhbGciOiJSUzI1NiJ9.projected-token-of-web.signature";
         var arrived = kube.NextReview(ct);
 
-        var call = server.Client.CertifyAsync(TestServer.Request(identity, token, TestPki.ProxyCsr(identity)), cancellationToken: ct).ResponseAsync;
+        var call = server.Client.CertifyAsync(TestServer.Request(identity, token, TestCsr.Proxy(identity)), cancellationToken: ct).ResponseAsync;
         if (reply == "hang")
         {
             await arrived;
@@ -176,7 +175,7 @@ public sealed class RealValidatorCertifyTests
             : FakeKubernetesApi.ReviewError(AudienceError));
         await using var server = await TestServer.StartAsync(services: s => RealValidators.AddTokenReview(s, kube.Kubeconfig));
 
-        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "legacy-secret-token-of-web", TestPki.ProxyCsr(Web)), cancellationToken: ct);
+        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "legacy-secret-token-of-web", TestCsr.Proxy(Web)), cancellationToken: ct);
 
         using var leaf = X509CertificateLoader.LoadCertificate(response.LeafCertificate.ToByteArray());
         Assert.Equal($"CN={Web}", leaf.Subject);

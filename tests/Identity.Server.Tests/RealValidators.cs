@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Identity.Cli.Demo;
 using Identity.Kubernetes;
-using Identity.Kubernetes.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -131,7 +130,7 @@ internal sealed class TokenSigner : IDisposable
     }
 }
 
-/// <summary>The Kubernetes API double (tests/Identity.Kubernetes.Tests) with a kubeconfig for it on disk.</summary>
+/// <summary>The Kubernetes API double (tests/Shared/Kubernetes) with a kubeconfig for it on disk.</summary>
 internal sealed class KubernetesApi : IAsyncDisposable
 {
     private KubernetesApi(FakeKubernetesApi api, string directory)

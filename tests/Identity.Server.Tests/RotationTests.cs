@@ -11,7 +11,7 @@ namespace Identity.Server.Tests;
 
 public sealed class RotationTests
 {
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     private static X509Certificate2? Served(TestServer server) =>
         server.App.Services.GetRequiredService<IssuerStore>().Current?.Issuer;
@@ -22,13 +22,13 @@ public sealed class RotationTests
         await using var server = await TestServer.StartAsync();
         var ct = TestContext.Current.CancellationToken;
         var now = server.Time.GetUtcNow();
-        var foreignRoot = TestPki.CreateRoot(now, "foreign-root");
+        var foreignRoot = new TestPki(now).Root("foreign-root", pathLength: 1);
         var good = new HashSet<string>(StringComparer.Ordinal) { server.Issuer.Certificate.Thumbprint };
         var bad = new HashSet<string>(StringComparer.Ordinal);
         var responses = new ConcurrentQueue<CertifyResponse>();
         var failures = new ConcurrentQueue<string>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var csr = TestPki.ProxyCsr(Web);
+        var csr = TestCsr.Proxy(Web);
 
         async Task Load()
         {
@@ -51,10 +51,10 @@ public sealed class RotationTests
         {
             var before = Served(server)!.Thumbprint;
             var kind = (i % 4) switch { 0 or 2 => "good", 1 => "broken", _ => "foreign" };
-            var next = kind == "foreign" ? TestPki.CreateIntermediate(foreignRoot, now) : TestPki.CreateIntermediate(server.Root, now);
-            var keyPem = kind == "broken" ? TestPki.CreateIntermediate(server.Root, now).KeyPem : next.KeyPem;
+            var next = kind == "foreign" ? new TestPki(now).Intermediate(foreignRoot) : new TestPki(now).Intermediate(server.Root);
+            var keyPem = kind == "broken" ? new TestPki(now).Intermediate(server.Root).KeyPem : next.KeyPem;
             (kind == "good" ? good : bad).Add(next.Certificate.Thumbprint);
-            TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, keyPem);
+            ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, keyPem);
 
             // The deterministic path (the periodic re-read does the same); the watcher may have got there first.
             var result = IdentityServerHost.ReloadIssuer(server.App);
@@ -113,8 +113,8 @@ public sealed class RotationTests
     {
         await using var server = await TestServer.StartAsync(o => o.WatchFiles = false);
         var now = server.Time.GetUtcNow();
-        var next = TestPki.CreateIntermediate(server.Root, now);
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        var next = new TestPki(now).Intermediate(server.Root);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         Assert.Equal(server.Issuer.Certificate.Thumbprint, Served(server)!.Thumbprint);
 
         server.Time.Advance(TimeSpan.FromSeconds(59));
@@ -153,8 +153,8 @@ public sealed class RotationTests
     public async Task File_watcher_reloads_on_data_symlink_swap()
     {
         await using var server = await TestServer.StartAsync();
-        var next = TestPki.CreateIntermediate(server.Root, server.Time.GetUtcNow());
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        var next = new TestPki(server.Time.GetUtcNow()).Intermediate(server.Root);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         // Waiting for an OS file event: bounded poll; the deterministic paths are covered by the other tests.
         for (var i = 0; i < 500 && Served(server)!.Thumbprint != next.Certificate.Thumbprint; i++)
         {
@@ -169,9 +169,9 @@ public sealed class RotationTests
     {
         await using var server = await TestServer.StartAsync(o => o.WatchFiles = false);
         var now = server.Time.GetUtcNow();
-        var newRoot = TestPki.CreateRoot(now, "root-2");
-        var next = TestPki.CreateIntermediate(newRoot, now);
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        var newRoot = new TestPki(now).Root("root-2", pathLength: 1);
+        var next = new TestPki(now).Intermediate(newRoot);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(server.Issuer.Certificate.Thumbprint, Served(server)!.Thumbprint);
 
@@ -199,10 +199,10 @@ public sealed class RotationTests
         var now = server.Time.GetUtcNow();
         var next = kind switch
         {
-            "not-ca" => TestPki.CreateIntermediate(server.Root, now, isCa: false),
-            "expired" => TestPki.CreateIntermediate(server.Root, now, notBefore: now.AddDays(-10), lifetime: TimeSpan.FromDays(-5)),
-            "client-auth-only" => TestPki.CreateIntermediate(server.Root, now, extendedKeyUsages: ["1.3.6.1.5.5.7.3.2"]),
-            _ => TestPki.CreateIntermediate(server.Root, now),
+            "not-ca" => new TestPki(now).Intermediate(server.Root, isCa: false),
+            "expired" => new TestPki(now).Intermediate(server.Root, notBefore: now.AddDays(-10), notAfter: now + TimeSpan.FromDays(-5)),
+            "client-auth-only" => new TestPki(now).Intermediate(server.Root, extendedKeyUsages: ["1.3.6.1.5.5.7.3.2"]),
+            _ => new TestPki(now).Intermediate(server.Root),
         };
         var crt = kind == "garbage-cert" ? "hello\n" : next.CertificatePem;
         var key = kind switch
@@ -221,7 +221,7 @@ public sealed class RotationTests
                 + next.KeyPem.Split('\n')[1] + "\n-----END EC PRIVATE KEY-----\n",
             _ => next.KeyPem,
         };
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, crt, key);
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, crt, key);
 
         Assert.Equal(IssuerReloadResult.Rejected, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Equal(server.Issuer.Certificate.Thumbprint, Served(server)!.Thumbprint);
@@ -230,7 +230,7 @@ public sealed class RotationTests
         Assert.Equal(IssuerReloadResult.Unchanged, IdentityServerHost.ReloadIssuer(server.App));
         Assert.Single(server.Events.Events, e => e.StartsWith("IssuerUpdateSkipped", StringComparison.Ordinal));
 
-        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)),
             cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(server.Issuer.Certificate.RawData, response.IntermediateCertificates[0].ToByteArray());
     }
@@ -240,9 +240,9 @@ public sealed class RotationTests
     {
         var now = TestServer.Now();
         await using var server = await TestServer.StartAsync(o => { o.IdentityScheme = "kubernetes.io/tls"; o.WatchFiles = false; }, writeIssuer: false, now: now);
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.KeyPem, "tls.crt", "tls.key");
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.KeyPem, "tls.crt", "tls.key");
         Assert.Equal(IssuerReloadResult.Updated, IdentityServerHost.ReloadIssuer(server.App));
-        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+        var response = await server.Client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)),
             cancellationToken: TestContext.Current.CancellationToken);
         Assert.False(response.LeafCertificate.IsEmpty);
     }
@@ -252,7 +252,7 @@ public sealed class RotationTests
     {
         var now = TestServer.Now();
         await using var server = await TestServer.StartAsync(o => o.WatchFiles = false, writeIssuer: false, now: now);
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.Key.ExportPkcs8PrivateKeyPem());
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, server.Issuer.CertificatePem, server.Issuer.Key.ExportPkcs8PrivateKeyPem());
         Assert.Equal(IssuerReloadResult.Updated, IdentityServerHost.ReloadIssuer(server.App));
         _ = ECDsa.Create();
     }

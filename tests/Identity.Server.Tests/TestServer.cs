@@ -89,7 +89,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 /// <summary>A real server on 127.0.0.1 port 0 (gRPC h2c + admin HTTP/1.1) with a test PKI on disk.</summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    private TestServer(WebApplication app, string root, FakeTimeProvider time, TestCa rootCa, TestCa issuer,
+    private TestServer(WebApplication app, string root, FakeTimeProvider time, TestCredential rootCa, TestCredential issuer,
         RecordingEventSink events, CapturingLoggerProvider logs, TestTokenValidator validator)
     {
         App = app;
@@ -100,7 +100,8 @@ internal sealed class TestServer : IAsyncDisposable
         Events = events;
         Logs = logs;
         Validator = validator;
-        IssuedCounter = new IssuedCounter(app.Services.GetRequiredService<IMeterFactory>());
+        // Only this server's own IMeterFactory, so servers in parallel tests do not count each other's certificates.
+        IssuedCounter = new MetricRecorder(app.Services.GetRequiredService<IMeterFactory>(), IdentityMetrics.MeterName, IdentityMetrics.CertificatesIssued);
         var grpc = IdentityServerHost.GetGrpcEndpoint(app);
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc.Port}");
         Client = new IdentityGrpc.IdentityClient(Channel);
@@ -117,9 +118,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
-    public TestCa Root { get; }
+    public TestCredential Root { get; }
 
-    public TestCa Issuer { get; }
+    public TestCredential Issuer { get; }
 
     public RecordingEventSink Events { get; }
 
@@ -136,25 +137,25 @@ internal sealed class TestServer : IAsyncDisposable
     public int AuditIssued => Logs.Lines.Count(l => l.EventId == 2000);
 
     /// <summary>What this server's <c>identity_certificates_issued</c> counter recorded.</summary>
-    public IssuedCounter IssuedCounter { get; }
+    public MetricRecorder IssuedCounter { get; }
 
     public static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     public static async Task<TestServer> StartAsync(
-        Action<IdentityServerOptions>? configure = null, bool writeIssuer = true, TestCa? issuer = null, string? issuerExtraPem = null,
-        DateTimeOffset? now = null, TestCa? root = null, Action<IServiceCollection>? services = null)
+        Action<IdentityServerOptions>? configure = null, bool writeIssuer = true, TestCredential? issuer = null, string? issuerExtraPem = null,
+        DateTimeOffset? now = null, TestCredential? root = null, Action<IServiceCollection>? services = null)
     {
         var start = now ?? Now();
         var time = new FakeTimeProvider(start);
         var dir = System.IO.Directory.CreateTempSubdirectory("identity-server-test-").FullName;
-        root ??= TestPki.CreateRoot(start);
-        issuer ??= TestPki.CreateIntermediate(root, start);
+        root ??= new TestPki(start).Root(pathLength: 1);
+        issuer ??= new TestPki(start).Intermediate(root);
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "trust-roots"));
         File.WriteAllText(Path.Combine(dir, "trust-roots", "ca-bundle.crt"), root.CertificatePem);
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "issuer"));
         if (writeIssuer)
         {
-            TestPki.WriteKubernetesIssuer(Path.Combine(dir, "issuer"), issuer.CertificatePem + issuerExtraPem, issuer.KeyPem);
+            ServerFixtures.WriteKubernetesIssuer(Path.Combine(dir, "issuer"), issuer.CertificatePem + issuerExtraPem, issuer.KeyPem);
         }
 
         var events = new RecordingEventSink();
@@ -164,8 +165,8 @@ internal sealed class TestServer : IAsyncDisposable
         {
             o.Addr = "127.0.0.1:0";
             o.AdminAddr = "127.0.0.1:0";
-            o.ControllerNamespace = TestPki.ControllerNamespace;
-            o.TrustDomain = TestPki.TrustDomain;
+            o.ControllerNamespace = ServerFixtures.ControllerNamespace;
+            o.TrustDomain = ServerFixtures.TrustDomain;
             o.IdentityScheme = IdentityServerOptions.LinkerdScheme;
             o.IssuerDirectory = Path.Combine(dir, "issuer");
             o.TrustAnchorsFile = Path.Combine(dir, "trust-roots", "ca-bundle.crt");
@@ -206,32 +207,4 @@ internal sealed class TestServer : IAsyncDisposable
         {
         }
     }
-}
-
-/// <summary>
-/// Listens to one server's issued-certificates counter (only meters from that server's own IMeterFactory, so
-/// servers in parallel tests do not count each other's certificates).
-/// </summary>
-internal sealed class IssuedCounter : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private long _total;
-
-    public IssuedCounter(IMeterFactory factory)
-    {
-        _listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == IdentityMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory)
-                && instrument.Name == IdentityMetrics.CertificatesIssued)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
-        _listener.Start();
-    }
-
-    public long Total => Interlocked.Read(ref _total);
-
-    public void Dispose() => _listener.Dispose();
 }

@@ -11,7 +11,7 @@ namespace Identity.Server.Tests;
 public sealed class TlsTests
 {
     private const string ServerIdentity = "linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local";
-    private static readonly string Web = TestPki.IdentityOf("web", "emojivoto");
+    private static readonly string Web = ServerFixtures.IdentityOf("web", "emojivoto");
 
     /// <summary>Like the proxy: chain to the anchors, server identity in a DNS SAN, TLS 1.3.</summary>
     private static SslClientAuthenticationOptions ClientTls(TestServer server, List<X509Certificate2> seen, bool alpn) => new()
@@ -51,7 +51,7 @@ public sealed class TlsTests
             using var handler = new SocketsHttpHandler { SslOptions = ClientTls(server, seen, alpn: true) };
             using var channel = GrpcChannel.ForAddress($"https://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = handler });
             var client = new IdentityGrpc.IdentityClient(channel);
-            var response = await client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestPki.ProxyCsr(Web)),
+            var response = await client.CertifyAsync(TestServer.Request(Web, "sa:emojivoto:web", TestCsr.Proxy(Web)),
                 cancellationToken: TestContext.Current.CancellationToken);
             Assert.False(response.LeafCertificate.IsEmpty);
         }
@@ -62,8 +62,8 @@ public sealed class TlsTests
         var ski = server.Issuer.Certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifier!;
         Assert.Equal(Convert.FromHexString(ski), aki.ToArray());
 
-        var next = TestPki.CreateIntermediate(server.Root, server.Time.GetUtcNow(), name: "identity-2.linkerd.cluster.local");
-        TestPki.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
+        var next = new TestPki(server.Time.GetUtcNow()).Intermediate(server.Root, name: "identity-2.linkerd.cluster.local");
+        ServerFixtures.WriteKubernetesIssuer(server.IssuerDirectory, next.CertificatePem, next.KeyPem);
         IdentityServerHost.ReloadIssuer(server.App);
         await CertifyOverTls();
         Assert.Equal(next.Certificate.Subject, seen[^1].Issuer);

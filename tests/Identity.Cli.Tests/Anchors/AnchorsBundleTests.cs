@@ -2,7 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Identity.Cli.Tests.Check;
 using k8s;
 using k8s.Models;
-using static Identity.Cli.Tests.Check.TestPki;
+using static Identity.Cli.Tests.Check.CheckFixtures;
 
 namespace Identity.Cli.Tests.Anchors;
 
@@ -29,8 +29,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Bundle_keeps_input_order_drops_duplicates_and_prints_an_applyable_configmap()
     {
-        var oldRoot = Root("root-old", notAfter: TimeSpan.FromDays(100));
-        var newRoot = Root("root-new");
+        var oldRoot = Ca.Root("root-old", notAfter: Now + TimeSpan.FromDays(100));
+        var newRoot = Ca.Root("root-new");
         var oldFile = Write("old.crt", oldRoot.CertificatePem);
         var bothFile = Write("both.crt", newRoot.CertificatePem + oldRoot.CertificatePem);
 
@@ -56,8 +56,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Output_is_stable_and_rebundling_the_output_is_idempotent()
     {
-        var a = Write("a.crt", Root("root-a").CertificatePem);
-        var b = Write("b.crt", Root("root-b").CertificatePem);
+        var a = Write("a.crt", Ca.Root("root-a").CertificatePem);
+        var b = Write("b.crt", Ca.Root("root-b").CertificatePem);
 
         var first = await IdentityCli.RunAsync("anchors", "bundle", a, b, "--output", "pem");
         var second = await IdentityCli.RunAsync("anchors", "bundle", a, b, "-o", "pem");
@@ -74,8 +74,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Non_ca_certificate_is_rejected_and_nothing_is_printed()
     {
-        var root = Root();
-        var leaf = Issuer(root, "leaf", isCa: false, usage: X509KeyUsageFlags.DigitalSignature);
+        var root = Ca.Root();
+        var leaf = Ca.Intermediate(root, "leaf", isCa: false, keyUsage: X509KeyUsageFlags.DigitalSignature);
 
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("root.crt", root.CertificatePem), Write("leaf.crt", leaf.CertificatePem));
 
@@ -87,8 +87,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Intermediate_ca_is_rejected_as_not_self_signed()
     {
-        var root = Root("root");
-        var issuer = Issuer(root);
+        var root = Ca.Root("root");
+        var issuer = Ca.Intermediate(root);
 
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("issuer.crt", issuer.CertificatePem));
 
@@ -100,8 +100,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Certificate_naming_itself_as_issuer_but_signed_by_another_key_is_rejected()
     {
-        var root = Root("root");
-        var impostor = Issuer(root, cn: "root");
+        var root = Ca.Root("root");
+        var impostor = Ca.Intermediate(root, name: "root");
         Assert.Equal(impostor.Certificate.Subject, impostor.Certificate.Issuer);
 
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("impostor.crt", impostor.CertificatePem));
@@ -113,7 +113,7 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Rsa_root_is_accepted()
     {
-        var root = Root("rsa-root", key: "RSA-2048");
+        var root = Ca.Root("rsa-root", key: TestKeyType.Rsa2048);
 
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("rsa.crt", root.CertificatePem), "-o", "pem");
 
@@ -124,8 +124,8 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Expired_anchor_is_kept_with_a_warning_or_dropped_with_drop_expired()
     {
-        var expired = Root("root-expired", notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-3));
-        var current = Root("root-current");
+        var expired = Ca.Root("root-expired", notBefore: Now + TimeSpan.FromDays(-400), notAfter: Now + TimeSpan.FromDays(-3));
+        var current = Ca.Root("root-current");
         var files = new[] { Write("expired.crt", expired.CertificatePem), Write("current.crt", current.CertificatePem) };
 
         var kept = await IdentityCli.RunAsync(["anchors", "bundle", "-o", "pem", .. files]);
@@ -144,7 +144,7 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Dropping_every_anchor_is_an_error()
     {
-        var expired = Root("root-expired", notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-3));
+        var expired = Ca.Root("root-expired", notBefore: Now + TimeSpan.FromDays(-400), notAfter: Now + TimeSpan.FromDays(-3));
 
         var result = await IdentityCli.RunAsync("anchors", "bundle", "--drop-expired", Write("expired.crt", expired.CertificatePem));
 
@@ -156,7 +156,7 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Namespace_is_used_and_validated()
     {
-        var file = Write("root.crt", Root().CertificatePem);
+        var file = Write("root.crt", Ca.Root().CertificatePem);
 
         var ok = await IdentityCli.RunAsync("anchors", "bundle", file, "--namespace", "mesh-system");
         var bad = await IdentityCli.RunAsync("anchors", "bundle", file, "--namespace", "Bad_NS");
@@ -170,7 +170,7 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Unknown_output_format_is_an_error_on_stderr_only()
     {
-        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("root.crt", Root().CertificatePem), "-o", "json");
+        var result = await IdentityCli.RunAsync("anchors", "bundle", Write("root.crt", Ca.Root().CertificatePem), "-o", "json");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(string.Empty, result.Stdout);
@@ -194,8 +194,8 @@ public sealed class AnchorsBundleTests : IDisposable
     {
         var kubectl = Environment.GetEnvironmentVariable("IDENTITY_TEST_KUBECTL") is { Length: > 0 } configured ? configured : "/usr/bin/kubectl";
         Assert.SkipUnless(File.Exists(kubectl), $"kubectl not found at {kubectl}");
-        var a = Root("root-a");
-        var b = Root("root-b");
+        var a = Ca.Root("root-a");
+        var b = Ca.Root("root-b");
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("a.crt", a.CertificatePem), Write("b.crt", b.CertificatePem));
         var kustomization = Directory.CreateDirectory(Path.Combine(_dir, "k")).FullName;
         File.WriteAllText(Path.Combine(kustomization, "trust-roots.yaml"), result.Stdout);
@@ -214,9 +214,9 @@ public sealed class AnchorsBundleTests : IDisposable
     [Fact]
     public async Task Openssl_verifies_an_issuer_against_the_bundle()
     {
-        var oldRoot = Root("root-old");
-        var newRoot = Root("root-new");
-        var issuer = Issuer(newRoot);
+        var oldRoot = Ca.Root("root-old");
+        var newRoot = Ca.Root("root-new");
+        var issuer = Ca.Intermediate(newRoot);
         var result = await IdentityCli.RunAsync("anchors", "bundle", Write("old.crt", oldRoot.CertificatePem), Write("new.crt", newRoot.CertificatePem), "-o", "pem");
         var bundle = Write("bundle.pem", result.Stdout);
         var issuerFile = Write("issuer.crt", issuer.CertificatePem);

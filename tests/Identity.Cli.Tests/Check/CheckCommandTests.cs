@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using static Identity.Cli.Tests.Check.TestPki;
+using static Identity.Cli.Tests.Check.CheckFixtures;
 
 namespace Identity.Cli.Tests.Check;
 
@@ -62,8 +62,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Valid_credentials_pass_every_check_with_exit_0()
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -75,8 +75,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Json_output_is_an_array_of_category_name_status_message()
     {
-        var root = Root();
-        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notAfter: Now + TimeSpan.FromDays(30));
 
         var (result, _) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -92,8 +92,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Table_output_groups_checks_with_markers_and_a_status_line()
     {
-        var root = Root();
-        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notAfter: Now + TimeSpan.FromDays(30));
 
         var result = await IdentityCli.RunAsync("check", "--anchors", Write("a.crt", root.CertificatePem),
             "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
@@ -127,8 +127,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Table_status_line_explains_a_strict_failure()
     {
-        var root = Root();
-        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notAfter: Now + TimeSpan.FromDays(30));
 
         var result = await IdentityCli.RunAsync("check", "--strict", "--anchors", Write("a.crt", root.CertificatePem),
             "--issuer-cert", Write("i.crt", issuer.CertificatePem), "--issuer-key", Write("i.key", issuer.KeyPem));
@@ -140,8 +140,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_expiring_in_30_days_warns_exit_0_and_exit_1_with_strict()
     {
-        var root = Root();
-        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notAfter: Now + TimeSpan.FromDays(30));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
         var (strict, _) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem, "--strict");
@@ -155,8 +155,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Warning_days_changes_the_threshold_and_the_check_name()
     {
-        var root = Root();
-        var issuer = Issuer(root, notAfter: TimeSpan.FromDays(30));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notAfter: Now + TimeSpan.FromDays(30));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem, "--warning-days", "20", "--strict");
 
@@ -168,9 +168,9 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Anchor_expiring_soon_is_listed_by_serial_and_cn()
     {
-        var old = Root("old-root", notAfter: TimeSpan.FromDays(10));
-        var root = Root();
-        var issuer = Issuer(root);
+        var old = Ca.Root("old-root", notAfter: Now + TimeSpan.FromDays(10));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(old.CertificatePem + root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -184,8 +184,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Expired_issuer_is_fatal_with_linkerds_message()
     {
-        var root = Root();
-        var issuer = Issuer(root, notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-35));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notBefore: Now + TimeSpan.FromDays(-400), notAfter: Now + TimeSpan.FromDays(-35));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -198,8 +198,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Expired_anchor_is_fatal_and_listed()
     {
-        var root = Root(notBefore: TimeSpan.FromDays(-800), notAfter: TimeSpan.FromDays(-1));
-        var issuer = Issuer(root);
+        var root = Ca.Root(notBefore: Now + TimeSpan.FromDays(-800), notAfter: Now + TimeSpan.FromDays(-1));
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -213,8 +213,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Not_yet_valid_issuer_reports_not_valid_before()
     {
-        var root = Root();
-        var issuer = Issuer(root, notBefore: TimeSpan.FromDays(1), notAfter: TimeSpan.FromDays(300));
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, notBefore: Now + TimeSpan.FromDays(1), notAfter: Now + TimeSpan.FromDays(300));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -227,8 +227,8 @@ public sealed class CheckCommandTests : IDisposable
     [InlineData("P-521")]
     public async Task Issuer_on_another_curve_is_rejected(string curve)
     {
-        var root = Root();
-        var issuer = Issuer(root, key: curve);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, key: curve == "P-384" ? TestKeyType.EcP384 : TestKeyType.EcP521);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -240,8 +240,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Rsa_2048_anchor_is_allowed()
     {
-        var root = Root(key: "RSA-2048");
-        var issuer = Issuer(root);
+        var root = Ca.Root(key: TestKeyType.Rsa2048);
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -252,8 +252,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Rsa_3072_anchor_is_rejected()
     {
-        var root = Root(key: "RSA-3072");
-        var issuer = Issuer(root);
+        var root = Ca.Root(key: TestKeyType.Rsa3072);
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -266,8 +266,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Rsa_issuer_is_rejected()
     {
-        var root = Root();
-        var issuer = Issuer(root, key: "RSA-2048");
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, key: TestKeyType.Rsa2048);
 
         var (_, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -277,9 +277,9 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_not_signed_by_the_anchors_is_an_error()
     {
-        var root = Root("root-a");
-        var other = Root("root-b");
-        var issuer = Issuer(other);
+        var root = Ca.Root("root-a");
+        var other = Ca.Root("root-b");
+        var issuer = Ca.Intermediate(other);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -293,8 +293,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_with_an_eku_lacking_server_auth_fails_the_chain_like_the_controller()
     {
-        var root = Root();
-        var issuer = Issuer(root, eku: [new Oid("1.3.6.1.5.5.7.3.2")]);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, extendedKeyUsages: ["1.3.6.1.5.5.7.3.2"]);
 
         var (_, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -306,9 +306,9 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_chain_in_the_issuer_file_is_used_as_intermediates()
     {
-        var root = Root(pathLength: 2);
-        var intermediate = Issuer(root, "intermediate", pathLength: 1);
-        var issuer = Issuer(intermediate);
+        var root = Ca.Root(pathLength: 2);
+        var intermediate = Ca.Intermediate(root, "intermediate", pathLength: 1);
+        var issuer = Ca.Intermediate(intermediate);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
 
@@ -319,9 +319,9 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Expired_intermediate_in_the_issuer_file_fails_issuer_validity()
     {
-        var root = Root(pathLength: 2);
-        var intermediate = Issuer(root, "intermediate", pathLength: 1, notBefore: TimeSpan.FromDays(-400), notAfter: TimeSpan.FromDays(-2));
-        var issuer = Issuer(intermediate);
+        var root = Ca.Root(pathLength: 2);
+        var intermediate = Ca.Intermediate(root, "intermediate", pathLength: 1, notBefore: Now + TimeSpan.FromDays(-400), notAfter: Now + TimeSpan.FromDays(-2));
+        var issuer = Ca.Intermediate(intermediate);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
 
@@ -334,9 +334,9 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Intermediate_expiring_soon_warns_because_leaves_are_clamped_to_it()
     {
-        var root = Root(pathLength: 2);
-        var intermediate = Issuer(root, "intermediate", pathLength: 1, notAfter: TimeSpan.FromDays(45));
-        var issuer = Issuer(intermediate, notAfter: TimeSpan.FromDays(40));
+        var root = Ca.Root(pathLength: 2);
+        var intermediate = Ca.Intermediate(root, "intermediate", pathLength: 1, notAfter: Now + TimeSpan.FromDays(45));
+        var issuer = Ca.Intermediate(intermediate, notAfter: Now + TimeSpan.FromDays(40));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
 
@@ -351,9 +351,9 @@ public sealed class CheckCommandTests : IDisposable
     {
         // pathLen 1 lets the root sign the intermediate, so the issuer's own chain verifies; but the issuer is
         // a second CA below the root, so leaves it signs would not verify.
-        var root = Root(pathLength: 1);
-        var intermediate = Issuer(root, "intermediate", pathLength: null);
-        var issuer = Issuer(intermediate);
+        var root = Ca.Root(pathLength: 1);
+        var intermediate = Ca.Intermediate(root, "intermediate", pathLength: null);
+        var issuer = Ca.Intermediate(intermediate);
 
         var (_, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem + intermediate.CertificatePem, issuer.KeyPem);
 
@@ -366,8 +366,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Key_that_does_not_match_the_certificate_is_an_error()
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, otherKey.ExportPkcs8PrivateKeyPem());
@@ -380,8 +380,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Non_ca_issuer_is_an_error()
     {
-        var root = Root();
-        var issuer = Issuer(root, isCa: false, usage: X509KeyUsageFlags.DigitalSignature);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root, isCa: false, keyUsage: X509KeyUsageFlags.DigitalSignature);
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, issuer.CertificatePem, issuer.KeyPem);
 
@@ -400,8 +400,8 @@ public sealed class CheckCommandTests : IDisposable
     [InlineData("\ntrailing text\n", false)]
     public async Task Trailing_data_the_go_reader_rejects_is_a_warning(string trailer, bool ok)
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
 
         var (result, rows) = await CheckJsonAsync(root.Certificate.ExportCertificatePem() + trailer, issuer.CertificatePem, issuer.KeyPem, "--strict");
 
@@ -418,7 +418,7 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Self_signed_default_install_root_as_issuer_passes()
     {
-        var root = Root("identity.linkerd.cluster.local", notAfter: TimeSpan.FromDays(365));
+        var root = Ca.Root("identity.linkerd.cluster.local", notAfter: Now + TimeSpan.FromDays(365));
 
         var (result, rows) = await CheckJsonAsync(root.CertificatePem, root.CertificatePem, ((ECDsa)root.Key).ExportECPrivateKeyPem());
 
@@ -449,8 +449,8 @@ public sealed class CheckCommandTests : IDisposable
     [InlineData("kubernetes.io/tls", "tls.crt", "tls.key")]
     public async Task Issuer_dir_uses_the_file_names_of_the_scheme(string scheme, string certName, string keyName)
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
         var dir = Directory.CreateDirectory(Path.Combine(_dir, "issuer")).FullName;
         File.WriteAllText(Path.Combine(dir, certName), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, keyName), issuer.KeyPem);
@@ -464,8 +464,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_dir_with_kubernetes_scheme_takes_anchors_from_ca_crt()
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
         var dir = Directory.CreateDirectory(Path.Combine(_dir, "issuer")).FullName;
         File.WriteAllText(Path.Combine(dir, "tls.crt"), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
@@ -479,8 +479,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Issuer_dir_with_the_wrong_scheme_reports_the_missing_files()
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
         var dir = Directory.CreateDirectory(Path.Combine(_dir, "issuer")).FullName;
         File.WriteAllText(Path.Combine(dir, "tls.crt"), issuer.CertificatePem);
         File.WriteAllText(Path.Combine(dir, "tls.key"), issuer.KeyPem);
@@ -521,8 +521,8 @@ public sealed class CheckCommandTests : IDisposable
     [Fact]
     public async Task Private_key_never_appears_in_output()
     {
-        var root = Root();
-        var issuer = Issuer(root);
+        var root = Ca.Root();
+        var issuer = Ca.Intermediate(root);
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var keyPem = otherKey.ExportECPrivateKeyPem();
         var keyBody = keyPem.Split('\n')[1];

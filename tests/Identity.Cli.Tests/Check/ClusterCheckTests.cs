@@ -1,5 +1,4 @@
-using Identity.Kubernetes.Tests;
-using static Identity.Cli.Tests.Check.TestPki;
+using static Identity.Cli.Tests.Check.CheckFixtures;
 
 namespace Identity.Cli.Tests.Check;
 
@@ -27,7 +26,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static void Install(FakeKubernetesApi api, Cred issuer, string anchorsPem, bool external = false)
+    private static void Install(FakeKubernetesApi api, TestCredential issuer, string anchorsPem, bool external = false)
     {
         api.SetSecret("linkerd", "linkerd-identity-issuer", external ? "kubernetes.io/tls" : null, external
             ? new Dictionary<string, string> { ["tls.crt"] = issuer.CertificatePem, ["tls.key"] = issuer.KeyPem, ["ca.crt"] = anchorsPem }
@@ -41,8 +40,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Single_context_reads_the_secret_and_configmap_and_passes()
     {
-        var root = Root();
-        Install(_west, Issuer(root), root.CertificatePem);
+        var root = Ca.Root();
+        Install(_west, Ca.Intermediate(root), root.CertificatePem);
 
         var result = await CheckAsync("--context", "west");
 
@@ -59,8 +58,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Single_context_with_an_external_kubernetes_tls_secret_and_a_foreign_issuer_fails()
     {
-        var root = Root("root-a");
-        var issuer = Issuer(Root("root-b"));
+        var root = Ca.Root("root-a");
+        var issuer = Ca.Intermediate(Ca.Root("root-b"));
         Install(_west, issuer, root.CertificatePem, external: true);
 
         var result = await CheckAsync("--context", "west");
@@ -74,7 +73,7 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Missing_configmap_fails_the_config_check()
     {
-        var issuer = Issuer(Root());
+        var issuer = Ca.Intermediate(Ca.Root());
         _west.SetSecret("linkerd", "linkerd-identity-issuer", null,
             new Dictionary<string, string> { ["crt.pem"] = issuer.CertificatePem, ["key.pem"] = issuer.KeyPem });
 
@@ -99,9 +98,9 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_with_a_shared_anchor_and_per_cluster_issuers_passes()
     {
-        var root = Root();
-        Install(_west, Issuer(root, "identity.west"), root.CertificatePem);
-        Install(_east, Issuer(root, "identity.east"), root.CertificatePem);
+        var root = Ca.Root();
+        Install(_west, Ca.Intermediate(root, "identity.west"), root.CertificatePem);
+        Install(_east, Ca.Intermediate(root, "identity.east"), root.CertificatePem);
 
         var result = await CheckAsync("--multicluster", "--context", "west", "--context", "east");
 
@@ -118,10 +117,10 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_with_different_anchors_lists_what_each_side_lacks()
     {
-        var rootA = Root("root-a");
-        var rootB = Root("root-b");
-        Install(_west, Issuer(rootA, "identity.west"), rootA.CertificatePem);
-        Install(_east, Issuer(rootB, "identity.east"), rootB.CertificatePem);
+        var rootA = Ca.Root("root-a");
+        var rootB = Ca.Root("root-b");
+        Install(_west, Ca.Intermediate(rootA, "identity.west"), rootA.CertificatePem);
+        Install(_east, Ca.Intermediate(rootB, "identity.east"), rootB.CertificatePem);
 
         var result = await CheckAsync("--multicluster", "--context", "west", "--context", "east");
 
@@ -141,11 +140,11 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_mid_rotation_flags_the_cluster_missing_the_new_root_and_the_issuer_it_cannot_verify()
     {
-        var oldRoot = Root("root-old");
-        var newRoot = Root("root-new");
+        var oldRoot = Ca.Root("root-old");
+        var newRoot = Ca.Root("root-new");
         // west already bundles old+new and issues from the new root; east still trusts only the old root.
-        Install(_west, Issuer(newRoot, "identity.west"), oldRoot.CertificatePem + newRoot.CertificatePem);
-        Install(_east, Issuer(oldRoot, "identity.east"), oldRoot.CertificatePem);
+        Install(_west, Ca.Intermediate(newRoot, "identity.west"), oldRoot.CertificatePem + newRoot.CertificatePem);
+        Install(_east, Ca.Intermediate(oldRoot, "identity.east"), oldRoot.CertificatePem);
 
         var result = await CheckAsync("--multicluster", "--context", "west", "--context", "east", "-n", "linkerd");
 
@@ -164,11 +163,11 @@ public sealed class ClusterCheckTests : IAsyncLifetime
         var kubeconfig = FakeKubernetesApi.WriteKubeconfig(
             Path.Combine(_dir, "three"),
             new Dictionary<string, FakeKubernetesApi> { ["west"] = _west, ["east"] = _east, ["north"] = north });
-        var shared = Root("root-shared");
-        var stray = Root("root-stray");
-        Install(_west, Issuer(shared, "identity.west"), shared.CertificatePem);
-        Install(_east, Issuer(shared, "identity.east"), shared.CertificatePem);
-        Install(north, Issuer(shared, "identity.north"), shared.CertificatePem + stray.CertificatePem);
+        var shared = Ca.Root("root-shared");
+        var stray = Ca.Root("root-stray");
+        Install(_west, Ca.Intermediate(shared, "identity.west"), shared.CertificatePem);
+        Install(_east, Ca.Intermediate(shared, "identity.east"), shared.CertificatePem);
+        Install(north, Ca.Intermediate(shared, "identity.north"), shared.CertificatePem + stray.CertificatePem);
 
         var result = await IdentityCli.RunAsync("check", "--kubeconfig", kubeconfig, "-o", "json", "--multicluster", "--context", "west", "--context", "east", "--context", "north");
 
@@ -186,8 +185,8 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Multicluster_with_an_unreadable_cluster_cannot_compare()
     {
-        var root = Root();
-        Install(_west, Issuer(root), root.CertificatePem);
+        var root = Ca.Root();
+        Install(_west, Ca.Intermediate(root), root.CertificatePem);
 
         var result = await CheckAsync("--multicluster", "--context", "west", "--context", "east");
 
@@ -201,9 +200,9 @@ public sealed class ClusterCheckTests : IAsyncLifetime
     [Fact]
     public async Task Table_output_shows_a_category_per_cluster()
     {
-        var root = Root();
-        Install(_west, Issuer(root), root.CertificatePem);
-        Install(_east, Issuer(root), root.CertificatePem);
+        var root = Ca.Root();
+        Install(_west, Ca.Intermediate(root), root.CertificatePem);
+        Install(_east, Ca.Intermediate(root), root.CertificatePem);
 
         var result = await IdentityCli.RunAsync("check", "--kubeconfig", _kubeconfig, "--multicluster", "--context", "west", "--context", "east");
 

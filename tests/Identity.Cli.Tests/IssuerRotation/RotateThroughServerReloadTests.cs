@@ -113,15 +113,11 @@ public sealed class RotateThroughServerReloadTests : IDisposable
     private static CertifyRequest Request()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={Web}", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(Web);
-        request.CertificateExtensions.Add(san.Build());
         return new CertifyRequest
         {
             Identity = Web,
             Token = ByteString.CopyFromUtf8("token-of-web"),
-            CertificateSigningRequest = ByteString.CopyFrom(request.CreateSigningRequest()),
+            CertificateSigningRequest = ByteString.CopyFrom(TestCsr.Proxy(Web, key)),
         };
     }
 

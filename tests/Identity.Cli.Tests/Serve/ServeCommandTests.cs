@@ -135,21 +135,16 @@ public sealed class ServeCommandTests
     {
         var dir = Directory.CreateTempSubdirectory("identity-serve-").FullName;
         var now = DateTimeOffset.UtcNow;
-        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var rootRequest = new CertificateRequest("CN=root", rootKey, HashAlgorithmName.SHA256);
-        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddDays(10));
-        using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var issuerRequest = new CertificateRequest("CN=identity.linkerd.cluster.local", issuerKey, HashAlgorithmName.SHA256);
-        issuerRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        issuerRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        issuerRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(issuerRequest.PublicKey, false));
-        using var issuer = issuerRequest.Create(root, now.AddHours(-1), now.AddDays(5), [1, 2, 3, 4, 5, 6, 7, 8]);
+        var pki = new TestPki(now);
+        using var root = pki.Root(
+            "root", now.AddHours(-1), now.AddDays(10), keyUsage: X509KeyUsageFlags.KeyCertSign, subjectKeyIdentifier: false);
+        using var issuer = pki.Intermediate(
+            root, notBefore: now.AddHours(-1), notAfter: now.AddDays(5), pathLength: null, keyUsage: X509KeyUsageFlags.KeyCertSign,
+            authorityKeyIdentifier: false);
         Directory.CreateDirectory(Path.Combine(dir, "issuer"));
-        File.WriteAllText(Path.Combine(dir, "issuer", "key.pem"), issuerKey.ExportECPrivateKeyPem());
-        File.WriteAllText(Path.Combine(dir, "issuer", "crt.pem"), issuer.ExportCertificatePem());
-        File.WriteAllText(Path.Combine(dir, "roots.crt"), root.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "issuer", "key.pem"), issuer.EcKey.ExportECPrivateKeyPem());
+        File.WriteAllText(Path.Combine(dir, "issuer", "crt.pem"), issuer.Certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "roots.crt"), root.Certificate.ExportCertificatePem());
         var adminPort = LoopbackPort.Free();
 
         var settings = Parse(

@@ -42,8 +42,8 @@ internal static class IdentityCli
         return new CliResult(exit, stdout.ToString(), stderr.ToString());
     }
 
-    /// <summary>Runs asynchronously at the check fixtures' time, <see cref="Check.TestPki.Now"/>.</summary>
-    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(Check.TestPki.Now, args);
+    /// <summary>Runs asynchronously at the check fixtures' time, <see cref="Check.CheckFixtures.Now"/>.</summary>
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(Check.CheckFixtures.Now, args);
 
     private static RootCommand Root(TimeProvider? time)
     {

@@ -27,14 +27,14 @@ internal sealed class FakeIdentityServer : IdentityGrpc.IdentityBase, IAsyncDisp
 {
     private WebApplication? _app;
 
-    public FakeIdentityServer(TestCa issuer, TimeProvider time)
+    public FakeIdentityServer(TestCredential issuer, TimeProvider time)
     {
         Issuer = issuer;
         Time = time;
         Behavior = (request, _) => Task.FromResult(Sign(request, Lifetime));
     }
 
-    public TestCa Issuer { get; }
+    public TestCredential Issuer { get; }
 
     public TimeProvider Time { get; }
 
@@ -81,11 +81,11 @@ internal sealed class FakeIdentityServer : IdentityGrpc.IdentityBase, IAsyncDisp
     }
 
     /// <summary>Signs the request's CSR as a real identity service would.</summary>
-    public CertifyResponse Sign(CertifyRequest request, TimeSpan lifetime, TestCa? issuer = null, string? overrideDnsName = null)
+    public CertifyResponse Sign(CertifyRequest request, TimeSpan lifetime, TestCredential? issuer = null, string? overrideDnsName = null)
     {
         var signer = issuer ?? Issuer;
         var now = Time.GetUtcNow();
-        using var leaf = signer.SignCsr(request.CertificateSigningRequest.ToByteArray(), now, now + lifetime, overrideDnsName);
+        using var leaf = TestPki.SignCsr(signer, request.CertificateSigningRequest.ToByteArray(), now, now + lifetime, overrideDnsName);
         var response = new CertifyResponse
         {
             LeafCertificate = ByteString.CopyFrom(leaf.RawData),

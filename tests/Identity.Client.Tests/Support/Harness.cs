@@ -14,17 +14,18 @@ internal sealed class Harness : IAsyncDisposable
     private Harness(DateTimeOffset start)
     {
         Time = new FakeTimeProvider(start);
-        Root = TestCa.CreateRoot("root.linkerd.cluster.local", start);
-        Issuer = Root.CreateIntermediate("identity.linkerd.cluster.local", start);
+        var pki = new TestPki(start);
+        Root = pki.Root("root.linkerd.cluster.local");
+        Issuer = pki.Intermediate(Root, "identity.linkerd.cluster.local");
         Server = new FakeIdentityServer(Issuer, Time);
         TokenFile = Dir.Write("token", "token-1");
     }
 
     public FakeTimeProvider Time { get; }
 
-    public TestCa Root { get; }
+    public TestCredential Root { get; }
 
-    public TestCa Issuer { get; }
+    public TestCredential Issuer { get; }
 
     public FakeIdentityServer Server { get; }
 
@@ -57,7 +58,7 @@ internal sealed class Harness : IAsyncDisposable
             Address = Server.Address,
             LocalIdentity = LocalIdentity,
             TokenFile = TokenFile,
-            TrustAnchorsPem = Root.CertificatePem(),
+            TrustAnchorsPem = Root.Certificate.ExportCertificatePem(),
         };
         tweak?.Invoke(options);
         return options;

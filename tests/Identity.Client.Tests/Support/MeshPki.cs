@@ -17,34 +17,37 @@ internal sealed class MutableCredentials(WorkloadCredentials? current) : IWorklo
 /// </summary>
 internal sealed class MeshPki : IDisposable
 {
+    private readonly TestPki _pki;
+
     public const string WestIdentity = "frontend.test.serviceaccount.identity.linkerd.cluster.local";
     public const string EastIdentity = "podinfo.test.serviceaccount.identity.linkerd.cluster.local";
 
     public MeshPki()
     {
         Now = DateTimeOffset.UtcNow;
-        Root = TestCa.CreateRoot("root.linkerd.cluster.local", Now);
-        West = Root.CreateIntermediate("identity.west.linkerd.cluster.local", Now);
-        East = Root.CreateIntermediate("identity.east.linkerd.cluster.local", Now);
-        ForeignRoot = TestCa.CreateRoot("root.linkerd.cluster.local", Now); // same name, different key
-        ForeignIssuer = ForeignRoot.CreateIntermediate("identity.west.linkerd.cluster.local", Now);
+        _pki = new TestPki(Now);
+        Root = _pki.Root("root.linkerd.cluster.local");
+        West = _pki.Intermediate(Root, "identity.west.linkerd.cluster.local");
+        East = _pki.Intermediate(Root, "identity.east.linkerd.cluster.local");
+        ForeignRoot = _pki.Root("root.linkerd.cluster.local"); // same name, different key
+        ForeignIssuer = _pki.Intermediate(ForeignRoot, "identity.west.linkerd.cluster.local");
     }
 
     public DateTimeOffset Now { get; }
 
-    public TestCa Root { get; }
+    public TestCredential Root { get; }
 
-    public TestCa West { get; }
+    public TestCredential West { get; }
 
-    public TestCa East { get; }
+    public TestCredential East { get; }
 
-    public TestCa ForeignRoot { get; }
+    public TestCredential ForeignRoot { get; }
 
-    public TestCa ForeignIssuer { get; }
+    public TestCredential ForeignIssuer { get; }
 
-    public WorkloadCredentials Issue(TestCa issuer, string identity, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null) =>
+    public WorkloadCredentials Issue(TestCredential issuer, string identity, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null) =>
         WorkloadCredentials.Create(
-            issuer.IssueLeaf(identity, notBefore ?? Now.AddMinutes(-5), notAfter ?? Now.AddHours(1)),
+            _pki.Leaf(issuer, identity, notBefore ?? Now.AddMinutes(-5), notAfter ?? Now.AddHours(1)).CertificateWithKey(),
             [issuer.Certificate]);
 
     public MeshTls Tls(IWorkloadCredentialsProvider credentials) => new(credentials, [Root.Certificate]);

@@ -126,7 +126,7 @@ public sealed class MeshTlsTests
     {
         using var pki = new MeshPki();
         var clientOnly = WorkloadCredentials.Create(
-            pki.East.IssueLeaf(MeshPki.EastIdentity, pki.Now.AddMinutes(-5), pki.Now.AddHours(1), "1.3.6.1.5.5.7.3.2"),
+            new TestPki(pki.Now).Leaf(pki.East, MeshPki.EastIdentity, pki.Now.AddMinutes(-5), pki.Now.AddHours(1), extendedKeyUsages: ["1.3.6.1.5.5.7.3.2"]).CertificateWithKey(),
             [pki.East.Certificate]);
         var server = pki.Tls(new MutableCredentials(clientOnly));
         var client = pki.Tls(new MutableCredentials(pki.Issue(pki.West, MeshPki.WestIdentity)));

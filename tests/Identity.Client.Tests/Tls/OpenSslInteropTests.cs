@@ -139,7 +139,7 @@ public sealed class OpenSslInteropTests
         }
 
         return (
-            dir.Write("root.pem", pki.Root.CertificatePem()),
+            dir.Write("root.pem", pki.Root.Certificate.ExportCertificatePem()),
             dir.Write(name + "-issuer.pem", creds.Intermediates[0].ExportCertificatePem()),
             dir.Write(name + "-leaf.pem", creds.Certificate.ExportCertificatePem()),
             key);

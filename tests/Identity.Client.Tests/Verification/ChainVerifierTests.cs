@@ -9,14 +9,15 @@ public sealed class ChainVerifierTests
 {
     private const string Identity = "web.default.serviceaccount.identity.linkerd.cluster.local";
     private static readonly DateTimeOffset Now = new(2031, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TestPki Ca = new(Now);
     private static readonly string[] Both = [ChainVerifier.ServerAuthOid, ChainVerifier.ClientAuthOid];
 
     [Fact]
     public void Valid_chain_yields_the_identity()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now);
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddMinutes(-5), Now.AddHours(1));
+        using var root = Ca.Root("root");
+        using var issuer = Ca.Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddMinutes(-5), Now.AddHours(1)).CertificateWithKey();
 
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "leaf");
 
@@ -27,9 +28,9 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Expired_intermediate_is_named_in_the_message()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now.AddYears(-6));
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddMinutes(-5), Now.AddHours(1));
+        using var root = Ca.Root("root");
+        using var issuer = new TestPki(Now.AddYears(-6)).Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddMinutes(-5), Now.AddHours(1)).CertificateWithKey();
 
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "leaf");
 
@@ -41,9 +42,9 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Leaf_before_its_validity_is_not_yet_valid()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now);
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddHours(1), Now.AddHours(2));
+        using var root = Ca.Root("root");
+        using var issuer = Ca.Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddHours(1), Now.AddHours(2)).CertificateWithKey();
 
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "peer");
 
@@ -55,10 +56,10 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Foreign_root_is_an_untrusted_chain()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var other = TestCa.CreateRoot("other", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now);
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddMinutes(-5), Now.AddHours(1));
+        using var root = Ca.Root("root");
+        using var other = Ca.Root("other");
+        using var issuer = Ca.Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddMinutes(-5), Now.AddHours(1)).CertificateWithKey();
 
         var result = new ChainVerifier([other.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, Identity, "peer");
 
@@ -69,9 +70,9 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Leaf_without_the_required_usage_is_wrong_key_usage()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now);
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddMinutes(-5), Now.AddHours(1), ChainVerifier.ClientAuthOid);
+        using var root = Ca.Root("root");
+        using var issuer = Ca.Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddMinutes(-5), Now.AddHours(1), extendedKeyUsages: [ChainVerifier.ClientAuthOid]).CertificateWithKey();
         var verifier = new ChainVerifier([root.Certificate]);
 
         var asServer = verifier.Verify(leaf, [issuer.Certificate], Now, [ChainVerifier.ServerAuthOid], Identity, "peer");
@@ -85,9 +86,9 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Another_identity_is_a_mismatch()
     {
-        using var root = TestCa.CreateRoot("root", Now);
-        using var issuer = root.CreateIntermediate("issuer", Now);
-        using var leaf = issuer.IssueLeaf(Identity, Now.AddMinutes(-5), Now.AddHours(1));
+        using var root = Ca.Root("root");
+        using var issuer = Ca.Intermediate(root, "issuer");
+        using var leaf = Ca.Leaf(issuer, Identity, Now.AddMinutes(-5), Now.AddHours(1)).CertificateWithKey();
 
         var result = new ChainVerifier([root.Certificate]).Verify(leaf, [issuer.Certificate], Now, Both, "db.default.serviceaccount.identity.linkerd.cluster.local", "peer");
 

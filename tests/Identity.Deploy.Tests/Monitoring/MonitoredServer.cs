@@ -6,7 +6,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using Identity.Kubernetes.Tests;
 
 namespace Identity.Deploy.Tests.Monitoring;
 
@@ -84,15 +83,11 @@ public sealed class MonitoredServer : IAsyncLifetime
     {
         var identity = $"{ProxyServiceAccount}.{ProxyNamespace}.serviceaccount.identity.linkerd.cluster.local";
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + identity, key, HashAlgorithmName.SHA256);
-        var sans = new SubjectAlternativeNameBuilder();
-        sans.AddDnsName(identity);
-        request.CertificateExtensions.Add(sans.Build());
         var response = await _client!.CertifyAsync(new Protocol.CertifyRequest
         {
             Identity = identity,
             Token = ByteString.CopyFromUtf8(_token),
-            CertificateSigningRequest = ByteString.CopyFrom(request.CreateSigningRequest()),
+            CertificateSigningRequest = ByteString.CopyFrom(TestCsr.Proxy(identity, key)),
         }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
         Assert.False(response.LeafCertificate.IsEmpty);
     }

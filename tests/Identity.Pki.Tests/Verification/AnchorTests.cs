@@ -8,7 +8,7 @@ namespace Identity.Pki.Tests.Verification;
 /// </summary>
 public sealed class AnchorTests
 {
-    private static readonly DateTimeOffset During = TestCertificates.Start.AddHours(1);
+    private static readonly DateTimeOffset During = VerificationPki.Start.AddHours(1);
 
     [Fact]
     public void An_intermediate_used_as_the_only_anchor_is_trusted()
@@ -25,25 +25,25 @@ public sealed class AnchorTests
     [Fact]
     public void Path_stops_at_the_first_anchor_even_when_a_root_is_also_supplied()
     {
-        var root = TestCertificates.Root("Root");
-        var intermediate = TestCertificates.Intermediate(root, "Intermediate");
-        var leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
+        var root = VerificationPki.Ca.Root("Root");
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Intermediate", pathLength: null);
+        var leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
 
-        var result = ChainVerifier.Verify(leaf, [intermediate, root], TrustBundle.FromCertificates([intermediate]), During);
+        var result = ChainVerifier.Verify(leaf.Certificate, [intermediate.Certificate, root.Certificate], TrustBundle.FromCertificates([intermediate.Certificate]), During);
 
         Assert.True(result.IsValid, $"{result.Status}: {result.Error}");
-        Assert.Equal([leaf, intermediate], result.Chain);
+        Assert.Equal([leaf.Certificate, intermediate.Certificate], result.Chain);
     }
 
     [Fact]
     public void A_forged_leaf_under_a_non_self_signed_anchor_is_rejected()
     {
-        var root = TestCertificates.Root("Root");
-        var intermediate = TestCertificates.Intermediate(root, "Intermediate");
-        var impostor = TestCertificates.Intermediate(root, "Intermediate");
-        var forged = TestCertificates.Leaf(impostor, "leaf.example.com", authorityKeyId: false);
+        var root = VerificationPki.Ca.Root("Root");
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Intermediate", pathLength: null);
+        var impostor = VerificationPki.Ca.Intermediate(root, "Intermediate", pathLength: null);
+        var forged = VerificationPki.Ca.Leaf(impostor, "leaf.example.com", authorityKeyIdentifier: false);
 
-        var result = ChainVerifier.Verify(forged, null, TrustBundle.FromCertificates([intermediate]), During);
+        var result = ChainVerifier.Verify(forged.Certificate, null, TrustBundle.FromCertificates([intermediate.Certificate]), During);
 
         Assert.False(result.IsValid);
         Assert.Equal(ChainVerificationStatus.BadSignature, result.Status);
@@ -55,16 +55,16 @@ public sealed class AnchorTests
     [Fact]
     public void An_expired_non_self_signed_anchor_is_reported_with_its_dates()
     {
-        var root = TestCertificates.Root("Root");
-        var intermediate = TestCertificates.Intermediate(root, "Intermediate", notAfter: TestCertificates.Start.AddMinutes(30));
-        var leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
+        var root = VerificationPki.Ca.Root("Root");
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Intermediate", notAfter: VerificationPki.Start.AddMinutes(30), pathLength: null);
+        var leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
 
-        var result = ChainVerifier.Verify(leaf, null, TrustBundle.FromCertificates([intermediate]), TestCertificates.Start.AddMinutes(10));
+        var result = ChainVerifier.Verify(leaf.Certificate, null, TrustBundle.FromCertificates([intermediate.Certificate]), VerificationPki.Start.AddMinutes(10));
         Assert.True(result.IsValid, $"{result.Status}: {result.Error}");
 
-        var later = ChainVerifier.Verify(leaf, null, TrustBundle.FromCertificates([intermediate]), TestCertificates.Start.AddMinutes(40));
+        var later = ChainVerifier.Verify(leaf.Certificate, null, TrustBundle.FromCertificates([intermediate.Certificate]), VerificationPki.Start.AddMinutes(40));
         Assert.Equal(ChainVerificationStatus.Expired, later.Status);
-        Assert.Same(intermediate, later.Certificate);
+        Assert.Same(intermediate.Certificate, later.Certificate);
         Assert.Equal(
             "x509: certificate has expired or is not yet valid: current time 2030-01-01T00:40:00Z is after 2030-01-01T00:30:00Z",
             later.Error);

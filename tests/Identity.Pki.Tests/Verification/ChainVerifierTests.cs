@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Identity.Pki.Verification;
 
@@ -6,7 +7,7 @@ namespace Identity.Pki.Tests.Verification;
 public sealed class ChainVerifierTests
 {
     private static readonly DateTimeOffset AfterMade = TestPaths.StepMade.AddDays(5);
-    private static readonly DateTimeOffset During = TestCertificates.Start.AddHours(1);
+    private static readonly DateTimeOffset During = VerificationPki.Start.AddHours(1);
 
     [Fact]
     public void Step_chain_verifies_against_step_root_until_the_issuer_expires()
@@ -124,11 +125,11 @@ public sealed class ChainVerifierTests
     [MemberData(nameof(FailureCases))]
     public void Failure_reasons_are_classified_and_worded_like_go(string scenario)
     {
-        var root = TestCertificates.Root("Test Root");
-        var intermediate = TestCertificates.Intermediate(root, "Test Intermediate");
-        var leaf = TestCertificates.Leaf(intermediate, "leaf.example.com", ipAddresses: ["10.0.0.1"]);
-        var anchors = TrustBundle.FromCertificates([root]);
-        X509Certificate2[] pool = [intermediate];
+        var root = VerificationPki.Ca.Root("Test Root");
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Test Intermediate", pathLength: null);
+        var leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com", ipAddresses: [IPAddress.Parse("10.0.0.1")]);
+        var anchors = TrustBundle.FromCertificates([root.Certificate]);
+        X509Certificate2[] pool = [intermediate.Certificate];
         var at = During;
         string? host = null;
         ChainVerificationStatus expectedStatus;
@@ -137,17 +138,17 @@ public sealed class ChainVerifierTests
         switch (scenario)
         {
             case "foreign root":
-                anchors = TrustBundle.FromCertificates([TestCertificates.Root("Test Root")]);
+                anchors = TrustBundle.FromCertificates([VerificationPki.Ca.Root("Test Root").Certificate]);
                 expectedStatus = ChainVerificationStatus.UnknownAuthority;
                 expectedError = "x509: certificate signed by unknown authority";
                 break;
             case "expired leaf":
-                at = TestCertificates.Start.AddDays(2);
+                at = VerificationPki.Start.AddDays(2);
                 expectedStatus = ChainVerificationStatus.Expired;
                 expectedError = "x509: certificate has expired or is not yet valid: current time 2030-01-03T00:00:00Z is after 2030-01-02T00:00:00Z";
                 break;
             case "not yet valid leaf":
-                at = TestCertificates.Start.AddMinutes(-1);
+                at = VerificationPki.Start.AddMinutes(-1);
                 expectedStatus = ChainVerificationStatus.NotYetValid;
                 expectedError = "x509: certificate has expired or is not yet valid: current time 2029-12-31T23:59:00Z is before 2030-01-01T00:00:00Z";
                 break;
@@ -157,7 +158,7 @@ public sealed class ChainVerifierTests
                 expectedError = "x509: certificate is valid for leaf.example.com, not other.example.com";
                 break;
             case "IP host without IP SANs":
-                leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
+                leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
                 host = "10.0.0.2";
                 expectedStatus = ChainVerificationStatus.HostMismatch;
                 expectedError = "x509: cannot validate certificate for 10.0.0.2 because it doesn't contain any IP SANs";
@@ -173,41 +174,41 @@ public sealed class ChainVerifierTests
                 expectedError = "x509: certificate signed by unknown authority";
                 break;
             case "non-CA intermediate":
-                intermediate = TestCertificates.Intermediate(root, "Not A CA", isCa: false);
-                leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
-                pool = [intermediate];
+                intermediate = VerificationPki.Ca.Intermediate(root, "Not A CA", isCa: null, keyUsage: X509KeyUsageFlags.DigitalSignature);
+                leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
+                pool = [intermediate.Certificate];
                 expectedStatus = ChainVerificationStatus.NotCertificateAuthority;
                 expectedError = "x509: certificate is not authorized to sign other certificates";
                 break;
             case "path length exceeded":
-                var constrained = TestCertificates.Intermediate(root, "Constrained", pathLength: 0);
-                intermediate = TestCertificates.Intermediate(constrained, "Below Constrained");
-                leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
-                pool = [constrained, intermediate];
+                var constrained = VerificationPki.Ca.Intermediate(root, "Constrained", pathLength: 0);
+                intermediate = VerificationPki.Ca.Intermediate(constrained, "Below Constrained", pathLength: null);
+                leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
+                pool = [constrained.Certificate, intermediate.Certificate];
                 expectedStatus = ChainVerificationStatus.PathLengthExceeded;
                 expectedError = "x509: too many intermediates for path length constraint";
                 break;
             case "bad signature":
                 // Same issuer name as the trusted root and no AKI, but signed by an impostor's key.
-                var impostor = TestCertificates.Root("Test Root");
-                leaf = TestCertificates.Leaf(impostor, "leaf.example.com", authorityKeyId: false);
+                var impostor = VerificationPki.Ca.Root("Test Root");
+                leaf = VerificationPki.Ca.Leaf(impostor, "leaf.example.com", authorityKeyIdentifier: false);
                 pool = [];
                 expectedStatus = ChainVerificationStatus.BadSignature;
                 expectedError = "x509: certificate signed by unknown authority (possibly because of \"signature verification failed\" while trying to verify candidate authority certificate \"Test Root\")";
                 break;
             case "expired intermediate":
-                intermediate = TestCertificates.Intermediate(root, "Short Intermediate", notAfter: TestCertificates.Start.AddMinutes(30));
-                leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
-                pool = [intermediate];
+                intermediate = VerificationPki.Ca.Intermediate(root, "Short Intermediate", notAfter: VerificationPki.Start.AddMinutes(30), pathLength: null);
+                leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
+                pool = [intermediate.Certificate];
                 expectedStatus = ChainVerificationStatus.Expired;
                 expectedError = "x509: certificate has expired or is not yet valid: current time 2030-01-01T01:00:00Z is after 2030-01-01T00:30:00Z";
                 break;
             case "expired root":
-                root = TestCertificates.Root("Short Root", notAfter: TestCertificates.Start.AddMinutes(30));
-                intermediate = TestCertificates.Intermediate(root, "Test Intermediate");
-                leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
-                anchors = TrustBundle.FromCertificates([root]);
-                pool = [intermediate];
+                root = VerificationPki.Ca.Root("Short Root", notAfter: VerificationPki.Start.AddMinutes(30));
+                intermediate = VerificationPki.Ca.Intermediate(root, "Test Intermediate", pathLength: null);
+                leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
+                anchors = TrustBundle.FromCertificates([root.Certificate]);
+                pool = [intermediate.Certificate];
                 expectedStatus = ChainVerificationStatus.Expired;
                 expectedError = "x509: certificate has expired or is not yet valid: current time 2030-01-01T01:00:00Z is after 2030-01-01T00:30:00Z";
                 break;
@@ -215,7 +216,7 @@ public sealed class ChainVerifierTests
                 throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null);
         }
 
-        var result = ChainVerifier.Verify(leaf, pool, anchors, at, host);
+        var result = ChainVerifier.Verify(leaf.Certificate, pool, anchors, at, host);
 
         Assert.False(result.IsValid);
         Assert.Equal(expectedStatus, result.Status);
@@ -225,14 +226,14 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Generated_chain_verifies_with_host_ip_and_wildcard_rules()
     {
-        var root = TestCertificates.Root("Test Root", pathLength: 1);
-        var intermediate = TestCertificates.Intermediate(root, "Test Intermediate", pathLength: 0);
-        var leaf = TestCertificates.Leaf(intermediate, "leaf.example.com", ipAddresses: ["10.0.0.1", "::1"]);
-        var anchors = TrustBundle.FromCertificates([root]);
+        var root = VerificationPki.Ca.Root("Test Root", pathLength: 1);
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Test Intermediate", pathLength: 0);
+        var leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com", ipAddresses: [IPAddress.Parse("10.0.0.1"), IPAddress.Parse("::1")]);
+        var anchors = TrustBundle.FromCertificates([root.Certificate]);
 
-        Assert.True(ChainVerifier.Verify(leaf, [intermediate], anchors, During).IsValid);
-        Assert.True(ChainVerifier.Verify(leaf, [intermediate], anchors, During, "10.0.0.1").IsValid);
-        Assert.True(ChainVerifier.Verify(leaf, [intermediate], anchors, During, "[::1]").IsValid);
+        Assert.True(ChainVerifier.Verify(leaf.Certificate, [intermediate.Certificate], anchors, During).IsValid);
+        Assert.True(ChainVerifier.Verify(leaf.Certificate, [intermediate.Certificate], anchors, During, "10.0.0.1").IsValid);
+        Assert.True(ChainVerifier.Verify(leaf.Certificate, [intermediate.Certificate], anchors, During, "[::1]").IsValid);
         Assert.True(ChainVerifier.MatchHostname("*.example.com", "a.example.com"));
         Assert.False(ChainVerifier.MatchHostname("*.example.com", "example.com"));
         Assert.False(ChainVerifier.MatchHostname("*.example.com", "a.b.example.com"));
@@ -242,17 +243,17 @@ public sealed class ChainVerifierTests
     [Fact]
     public void Verification_is_safe_to_run_concurrently_with_a_shared_bundle()
     {
-        var root = TestCertificates.Root("Test Root");
-        var intermediate = TestCertificates.Intermediate(root, "Test Intermediate");
-        var leaf = TestCertificates.Leaf(intermediate, "leaf.example.com");
-        var foreign = TestCertificates.Leaf(TestCertificates.Root("Other"), "x.example.com");
-        var anchors = TrustBundle.FromCertificates([root]);
+        var root = VerificationPki.Ca.Root("Test Root");
+        var intermediate = VerificationPki.Ca.Intermediate(root, "Test Intermediate", pathLength: null);
+        var leaf = VerificationPki.Ca.Leaf(intermediate, "leaf.example.com");
+        var foreign = VerificationPki.Ca.Leaf(VerificationPki.Ca.Root("Other"), "x.example.com");
+        var anchors = TrustBundle.FromCertificates([root.Certificate]);
 
         var results = new ChainVerificationStatus[64];
         Parallel.For(0, results.Length, i =>
         {
-            var subject = i % 2 == 0 ? leaf : foreign;
-            results[i] = ChainVerifier.Verify(subject, [intermediate], anchors, During).Status;
+            var subject = i % 2 == 0 ? leaf.Certificate : foreign.Certificate;
+            results[i] = ChainVerifier.Verify(subject, [intermediate.Certificate], anchors, During).Status;
         });
 
         for (var i = 0; i < results.Length; i++)

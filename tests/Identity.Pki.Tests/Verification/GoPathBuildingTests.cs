@@ -12,7 +12,7 @@ namespace Identity.Pki.Tests.Verification;
 public sealed class GoPathBuildingTests
 {
     private const string Name = "CN=identity.linkerd.cluster.local";
-    private static readonly DateTimeOffset Start = TestCertificates.Start;
+    private static readonly DateTimeOffset Start = VerificationPki.Start;
     private static readonly DateTimeOffset During = Start.AddHours(1);
 
     [Fact]
@@ -22,16 +22,16 @@ public sealed class GoPathBuildingTests
         using var anchor = Ca(Name, anchorKey, signer: null, signerKey: anchorKey, aki: false);
         using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var issuer = Ca(Name, issuerKey, anchor, anchorKey, aki: false);
-        using var leaf = TestCertificates.Leaf(issuer, "web.default.serviceaccount.identity.linkerd.cluster.local", authorityKeyId: false);
+        using var leaf = VerificationPki.Ca.Leaf(new TestCredential(issuer, issuerKey), "web.default.serviceaccount.identity.linkerd.cluster.local", authorityKeyIdentifier: false);
         var anchors = TrustBundle.FromCertificates([anchor]);
 
         var issuerResult = ChainVerifier.Verify(issuer, null, anchors, During);
         Assert.True(issuerResult.IsValid, issuerResult.Error);
         Assert.Equal([issuer, anchor], issuerResult.Chain);
 
-        var leafResult = ChainVerifier.Verify(leaf, [issuer], anchors, During);
+        var leafResult = ChainVerifier.Verify(leaf.Certificate, [issuer], anchors, During);
         Assert.True(leafResult.IsValid, leafResult.Error);
-        Assert.Equal([leaf, issuer, anchor], leafResult.Chain);
+        Assert.Equal([leaf.Certificate, issuer, anchor], leafResult.Chain);
 
         // The same shapes, but the issuer is signed by a stranger that took the anchor's name: refused.
         using var strangerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -47,12 +47,12 @@ public sealed class GoPathBuildingTests
         using var root = Ca("CN=root", rootKey, signer: null, signerKey: rootKey, aki: false);
         using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var issuer = Ca("CN=issuer", issuerKey, root, rootKey, aki: true, permittedDns: "cluster.local");
-        using var inside = TestCertificates.Leaf(issuer, "web.ns.svc.cluster.local");
-        using var outside = TestCertificates.Leaf(issuer, "web.example.org");
+        using var inside = VerificationPki.Ca.Leaf(new TestCredential(issuer, issuerKey), "web.ns.svc.cluster.local");
+        using var outside = VerificationPki.Ca.Leaf(new TestCredential(issuer, issuerKey), "web.example.org");
         var anchors = TrustBundle.FromCertificates([root]);
 
-        Assert.True(ChainVerifier.Verify(inside, [issuer], anchors, During).IsValid);
-        var refused = ChainVerifier.Verify(outside, [issuer], anchors, During);
+        Assert.True(ChainVerifier.Verify(inside.Certificate, [issuer], anchors, During).IsValid);
+        var refused = ChainVerifier.Verify(outside.Certificate, [issuer], anchors, During);
         Assert.Equal(ChainVerificationStatus.Invalid, refused.Status);
         Assert.Equal(
             "x509: a root or intermediate certificate is not authorized to sign for this name: DNS name \"web.example.org\" is not permitted by any constraint",
@@ -66,9 +66,9 @@ public sealed class GoPathBuildingTests
         using var root = Ca("CN=root", rootKey, signer: null, signerKey: rootKey, aki: false);
         using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var issuer = Ca("CN=issuer", issuerKey, root, rootKey, aki: true, unknownCritical: true);
-        using var leaf = TestCertificates.Leaf(issuer, "web.example.org");
+        using var leaf = VerificationPki.Ca.Leaf(new TestCredential(issuer, issuerKey), "web.example.org");
 
-        var result = ChainVerifier.Verify(leaf, [issuer], TrustBundle.FromCertificates([root]), During);
+        var result = ChainVerifier.Verify(leaf.Certificate, [issuer], TrustBundle.FromCertificates([root]), During);
 
         Assert.Equal(ChainVerificationStatus.Unsupported, result.Status);
         Assert.Equal("x509: unhandled critical extension", result.Error);

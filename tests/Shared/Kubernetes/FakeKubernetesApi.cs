@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -11,7 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Identity.Kubernetes.Tests;
+namespace Identity.Testing;
 
 /// <summary>A TokenReview as the API server received it.</summary>
 public sealed record ReceivedReview(string? ApiVersion, string? Kind, string? Token, IReadOnlyList<string>? Audiences, string? Authorization);
@@ -20,8 +19,8 @@ public sealed record ReceivedReview(string? ApiVersion, string? Kind, string? To
 /// A local HTTPS double of the Kubernetes API server (real Kestrel on 127.0.0.1:0, a serving certificate from its
 /// own test CA that the client trusts through its configuration). It answers TokenReviews, access reviews and
 /// event posts as each test programs them, and core/v1 GETs of Secrets and ConfigMaps from a store the test fills
-/// (bearer-token checked, with the JSON shapes and <c>Status</c> errors a real API server returns). Shared with
-/// Identity.Cli.Tests as a linked source file.
+/// (bearer-token checked, with the JSON shapes and <c>Status</c> errors a real API server returns). Compiled into
+/// the test projects that set UseFakeKubernetesApi.
 /// </summary>
 public sealed class FakeKubernetesApi : IAsyncDisposable
 {
@@ -95,7 +94,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 
     public static async Task<FakeKubernetesApi> StartAsync(CancellationToken cancellationToken = default)
     {
-        var (ca, serving) = TestCertificates.CreateServingChain();
+        var (ca, serving) = CreateServingChain();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -380,42 +379,27 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         }
     }
 
+    /// <summary>A CA and a 127.0.0.1/localhost serving certificate it signed (the client trusts only the CA).</summary>
+    private static (X509Certificate2 Ca, X509Certificate2 Serving) CreateServingChain()
+    {
+        // The machine's clock, not a test clock: the Kubernetes client's TLS stack checks the serving certificate
+        // against real time.
+        var pki = new TestPki(TimeProvider.System);
+        var notBefore = pki.Now.AddMinutes(-5);
+        using var ca = pki.Root("fake-kube-ca", notBefore, notBefore.AddDays(1));
+        using var leaf = pki.Leaf(
+            ca, "127.0.0.1", notBefore, notBefore.AddHours(12), dnsNames: ["localhost"], ipAddresses: [IPAddress.Loopback],
+            extendedKeyUsages: [TestPki.ServerAuth], isCa: false);
+        using var leafWithKey = leaf.CertificateWithKey();
+
+        // Round-trip through PKCS#12 so Kestrel gets a certificate whose key is usable by the TLS stack.
+        var serving = X509CertificateLoader.LoadPkcs12(leafWithKey.Export(X509ContentType.Pkcs12, "t"), "t");
+        return (X509CertificateLoader.LoadCertificate(ca.Certificate.RawData), serving);
+    }
+
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
         using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         return JsonObject.Create(doc.RootElement.Clone())!;
-    }
-}
-
-internal static class TestCertificates
-{
-    /// <summary>A CA and a 127.0.0.1/localhost serving certificate it signed (the client trusts only the CA).</summary>
-    public static (X509Certificate2 Ca, X509Certificate2 Serving) CreateServingChain()
-    {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=fake-kube-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5);
-        using var caWithKey = caRequest.CreateSelfSigned(notBefore, notBefore.AddDays(1));
-
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var leafRequest = new CertificateRequest("CN=127.0.0.1", leafKey, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        leafRequest.CertificateExtensions.Add(san.Build());
-        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        leafRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caWithKey, true, false));
-        using var leaf = leafRequest.Create(caWithKey, notBefore, notBefore.AddHours(12), RandomNumberGenerator.GetBytes(16));
-        using var leafWithKey = leaf.CopyWithPrivateKey(leafKey);
-
-        // Round-trip through PKCS#12 so Kestrel gets a certificate whose key is usable by the TLS stack.
-        var serving = X509CertificateLoader.LoadPkcs12(leafWithKey.Export(X509ContentType.Pkcs12, "t"), "t");
-        var ca = X509CertificateLoader.LoadCertificate(caWithKey.RawData);
-        return (ca, serving);
     }
 }
