@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Cli.Check;
+using Identity.Pki.Certificates;
 using Identity.Pki.Verification;
 using Identity.Pki.Time;
 
@@ -99,7 +100,7 @@ internal static class AnchorBundler
             return "not a CA certificate (BasicConstraints CA:TRUE is missing); a trust anchor must be a CA";
         }
 
-        if (CryptoRequirements.PublicKeyAlgorithmName(certificate) is not ("ECDSA" or "RSA") and var algorithm)
+        if (LinkerdIssuerRules.PublicKeyAlgorithmName(certificate) is not ("ECDSA" or "RSA") and var algorithm)
         {
             return $"uses a {algorithm} key; trust anchors must use ECDSA or RSA";
         }

@@ -1,6 +1,7 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Identity.Pki.Certificates;
+using Identity.Pki.Keys;
 using Identity.Pki.Time;
 
 namespace Identity.Cli.Check;
@@ -53,15 +54,15 @@ internal static class IdentityChecks
         var steps = new Func<LoadedIdentity, (string Name, CheckSeverity Severity, string? Hint, string? Failure, string OkMessage)>[]
         {
             l => (AnchorsAlgorithm, CheckSeverity.Fatal, "l5d-identity-trustAnchors-use-supported-crypto",
-                ListFailures("Invalid anchors:", l.Anchors, CryptoRequirements.CheckAnchor), "all trust anchors use ECDSA P-256 or RSA 2048/4096"),
+                ListFailures("Invalid anchors:", l.Anchors, LinkerdIssuerRules.AnchorAlgorithmProblem), "all trust anchors use ECDSA P-256 or RSA 2048/4096"),
             l => (AnchorsValidity, CheckSeverity.Fatal, "l5d-identity-trustAnchors-are-time-valid",
-                ListFailures("Invalid anchors:", l.Anchors, c => ValidityPeriod(c, now)), $"all trust anchors are valid at {GoTime.Rfc3339(now)}"),
+                ListFailures("Invalid anchors:", l.Anchors, c => LinkerdIssuerRules.ValidityProblem(c, now)), $"all trust anchors are valid at {GoTime.Rfc3339(now)}"),
             l => (AnchorsNotExpiringSoon(warningDays), CheckSeverity.Warning, "l5d-identity-trustAnchors-not-expiring-soon",
                 ListFailures("Anchors expiring soon:", l.Anchors, c => ExpiringSoon(c, now, warningDays)), EarliestExpiry(l.Anchors, now)),
             l => (IssuerAlgorithm, CheckSeverity.Fatal, "l5d-identity-issuer-cert-uses-supported-crypto",
-                CryptoRequirements.CheckIssuer(l.Issuer), "the issuer uses ECDSA P-256"),
+                LinkerdIssuerRules.IssuerAlgorithmProblem(l.Issuer), "the issuer uses ECDSA P-256"),
             l => (IssuerValidity, CheckSeverity.Fatal, "l5d-identity-issuer-cert-is-time-valid",
-                IssuerFile(l, c => ValidityPeriod(c, now)), $"the issuer is valid at {GoTime.Rfc3339(now)}"),
+                IssuerFile(l, c => LinkerdIssuerRules.ValidityProblem(c, now)), $"the issuer is valid at {GoTime.Rfc3339(now)}"),
             l => (IssuerNotExpiringSoon(warningDays), CheckSeverity.Warning, "l5d-identity-issuer-cert-not-expiring-soon",
                 IssuerFile(l, c => ExpiringSoon(c, now, warningDays)), EarliestExpiry([l.Issuer, .. l.IssuerChain], now)),
             l => (IssuedByAnchor, CheckSeverity.Error, "l5d-identity-issuer-cert-issued-by-trust-anchor",
@@ -99,7 +100,7 @@ internal static class IdentityChecks
         var problems = new List<string>(material.Problems);
         IReadOnlyList<X509Certificate2> anchors = [];
         IReadOnlyList<X509Certificate2> issuerFile = [];
-        AsymmetricAlgorithm? key = null;
+        PrivateKey? key = null;
 
         if (material.AnchorsPem is not null)
         {
@@ -133,23 +134,6 @@ internal static class IdentityChecks
 
         errors = [];
         return new LoadedIdentity(anchors, issuerFile[0], issuerFile.Skip(1).ToList(), key);
-    }
-
-    public static string? ValidityPeriod(X509Certificate2 certificate, DateTimeOffset now)
-    {
-        var notBefore = CertificateText.NotBefore(certificate);
-        var notAfter = CertificateText.NotAfter(certificate);
-        if (notBefore > now)
-        {
-            return $"not valid before: {GoTime.Rfc3339(notBefore)}";
-        }
-
-        if (notAfter < now)
-        {
-            return $"not valid anymore. Expired on {GoTime.Rfc3339(notAfter)}";
-        }
-
-        return null;
     }
 
     public static string? ExpiringSoon(X509Certificate2 certificate, DateTimeOffset now, int days)
@@ -226,32 +210,19 @@ internal static class IdentityChecks
         return failure;
     }
 
-    public static string? KeyMatchesCertificate(X509Certificate2 certificate, AsymmetricAlgorithm key)
-    {
-        byte[] keyInfo;
-        try
-        {
-            keyInfo = key.ExportSubjectPublicKeyInfo();
-        }
-        catch (CryptographicException ex)
-        {
-            return $"the public key of the issuer key cannot be derived: {ex.Message}";
-        }
-
-        // Compare the SubjectPublicKeyInfo DER: same algorithm, parameters (curve) and public value.
-        return CryptographicOperations.FixedTimeEquals(keyInfo, certificate.PublicKey.ExportSubjectPublicKeyInfo())
-            ? null
-            : "tls: Public and private key do not match (the issuer key does not belong to the issuer certificate)";
-    }
+    /// <summary>The controller's key/cert match, with which file is wrong spelled out.</summary>
+    public static string? KeyMatchesCertificate(X509Certificate2 certificate, PrivateKey key) =>
+        LinkerdIssuerRules.KeyMismatch(certificate, key) is { } mismatch
+            ? $"{mismatch} (the issuer key does not belong to the issuer certificate)"
+            : null;
 
     private static string? FitToIssue(LoadedIdentity loaded, DateTimeOffset now)
     {
         var problems = new List<string>();
         var issuer = loaded.Issuer;
-        var constraints = issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
-        if (constraints is null || !constraints.CertificateAuthority)
+        if (LinkerdIssuerRules.NotCertificateAuthority(issuer) is { } notCa)
         {
-            problems.Add("issuer cert is not a CA (BasicConstraints CA:TRUE is required; the controller refuses it: it must be an intermediate-CA, but it is not)");
+            problems.Add($"issuer cert is not a CA (BasicConstraints CA:TRUE is required; the controller refuses it: {notCa})");
         }
 
         var usage = issuer.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Identity.Pki.Keys;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Identity.Cli.Check;
@@ -30,7 +30,7 @@ internal sealed class LoadedIdentity : IDisposable
         IReadOnlyList<X509Certificate2> anchors,
         X509Certificate2 issuer,
         IReadOnlyList<X509Certificate2> issuerChain,
-        AsymmetricAlgorithm issuerKey)
+        PrivateKey issuerKey)
     {
         Anchors = anchors;
         Issuer = issuer;
@@ -45,7 +45,7 @@ internal sealed class LoadedIdentity : IDisposable
     /// <summary>The certificates after the issuer in its file, used as intermediates.</summary>
     public IReadOnlyList<X509Certificate2> IssuerChain { get; }
 
-    public AsymmetricAlgorithm IssuerKey { get; }
+    public PrivateKey IssuerKey { get; }
 
     public void Dispose()
     {

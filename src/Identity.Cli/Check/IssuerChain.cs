@@ -1,21 +1,16 @@
 using System.Security.Cryptography.X509Certificates;
+using Identity.Pki.Certificates;
 using Identity.Pki.Verification;
 
 namespace Identity.Cli.Check;
 
 /// <summary>
-/// Whether an issuer chains to a set of anchors the way the controller (Go <c>x509.Verify</c> with the anchors
-/// as roots, the rest of the issuer file as intermediates, and the default serverAuth usage) would decide it.
+/// Whether an issuer chains to a set of anchors the way the controller decides it (<see cref="LinkerdIssuerRules.VerifyChain"/>),
+/// in check's words.
 /// Time validity is deliberately ignored here: the validity checks report it with their own, precise message.
 /// </summary>
 internal static class IssuerChain
 {
-    private static readonly ChainVerificationOptions ControllerRules = new()
-    {
-        RequiredUsages = ["1.3.6.1.5.5.7.3.1"],
-        IgnoreTimeValidity = true,
-    };
-
     /// <summary>Returns null when <paramref name="issuer"/> chains to one of <paramref name="anchors"/>, else why not.</summary>
     public static string? Verify(
         X509Certificate2 issuer,
@@ -24,7 +19,7 @@ internal static class IssuerChain
         DateTimeOffset now,
         out IReadOnlyList<X509Certificate2> path)
     {
-        var result = ChainVerifier.Verify(issuer, intermediates, TrustBundle.FromCertificates(anchors), now, host: null, ControllerRules);
+        var result = LinkerdIssuerRules.VerifyChain(issuer, intermediates, TrustBundle.FromCertificates(anchors), now, ignoreTime: true);
         path = result.Chain;
         var top = path.Count > 0 ? path[^1] : issuer;
         return result.Status switch

@@ -1,46 +1,32 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Identity.Pki.X509;
+using Identity.Pki;
+using Identity.Pki.Certificates;
+using Identity.Pki.Keys;
 
 namespace Identity.Cli.Check;
 
 /// <summary>
-/// Reads the PEM files the identity controller reads, with its rules (first key block only; certificates up to
-/// the first non-certificate block). Deliberately not the shared Identity.Pki readers: those accept more than the
-/// controller does (encrypted and Ed25519 keys, a key after an EC PARAMETERS block, certificates after other
-/// blocks), and check exists to say what the controller would refuse.
+/// Reads the PEM files the identity controller reads with its rules, which are <see cref="LinkerdIssuerRules"/>'
+/// (the server's loader uses the same), and adds what check reports on top: where a text came from, an encrypted
+/// key named as such, and text Go's decoder would trip over.
 /// </summary>
 internal static class PemReader
 {
-    /// <summary>Parses every leading CERTIFICATE block. Returns an error message instead of throwing.</summary>
+    /// <summary>The leading CERTIFICATE blocks. Returns an error message instead of throwing.</summary>
     public static IReadOnlyList<X509Certificate2> ReadCertificates(string pem, string what, out string? error)
     {
-        var certificates = new List<X509Certificate2>();
-        var rest = pem.AsMemory();
-        while (PemEncoding.TryFind(rest.Span, out var fields))
+        try
         {
-            var label = rest.Span[fields.Label].ToString();
-            if (label != "CERTIFICATE")
-            {
-                // The Go decoder stops silently at the first other block; later certificates are ignored there too.
-                break;
-            }
-
-            var der = Convert.FromBase64String(rest.Span[fields.Base64Data].ToString());
-            var loaded = CertificateDecoder.Load(der);
-            if (loaded.Value is not { } certificate)
-            {
-                error = $"{what}: certificate #{certificates.Count + 1} cannot be parsed: {loaded.Error}";
-                return certificates;
-            }
-
-            certificates.Add(certificate);
-
-            rest = rest[fields.Location.End..];
+            var certificates = LinkerdIssuerRules.DecodeCertificates(pem, what);
+            error = certificates.Count == 0 ? $"{what}: no PEM certificate found" : null;
+            return certificates;
         }
-
-        error = certificates.Count == 0 ? $"{what}: no PEM certificate found" : null;
-        return certificates;
+        catch (PkiException e)
+        {
+            error = $"{what}: {e.Message}";
+            return [];
+        }
     }
 
     /// <summary>
@@ -87,96 +73,27 @@ internal static class PemReader
         return null;
     }
 
-    /// <summary>
-    /// Parses the first PEM block as an ECDSA or RSA private key (SEC1, PKCS#1 or unencrypted PKCS#8), as the
-    /// controller does. The error message never contains key material.
-    /// </summary>
-    public static AsymmetricAlgorithm? ReadPrivateKey(string pem, string what, out string? error)
+    /// <summary>The issuer key as the controller reads it. The error message never contains key material.</summary>
+    public static PrivateKey? ReadPrivateKey(string pem, string what, out string? error)
     {
-        if (!PemEncoding.TryFind(pem, out var fields))
+        // Legacy OpenSSL encryption (RFC 1421 headers) is named as such: the reader's own reason would ask for a
+        // password the controller can never be given.
+        if (pem.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal))
         {
-            // Legacy OpenSSL encryption puts RFC 1421 headers inside the block, which PemEncoding does not accept.
-            error = pem.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal)
-                ? $"{what}: the key is encrypted (Proc-Type: 4,ENCRYPTED); the controller only reads unencrypted keys"
-                : $"{what}: no PEM block found";
-            return null;
-        }
-
-        var label = pem[fields.Label];
-        byte[] der;
-        try
-        {
-            der = Convert.FromBase64String(pem[fields.Base64Data]);
-        }
-        catch (FormatException)
-        {
-            error = $"{what}: the PEM block is not valid base64";
+            error = $"{what}: the key is encrypted (Proc-Type: 4,ENCRYPTED); the controller only reads unencrypted keys";
             return null;
         }
 
         try
         {
-            switch (label)
-            {
-                case "EC PRIVATE KEY":
-                {
-                    var ec = ECDsa.Create();
-                    ec.ImportECPrivateKey(der, out _);
-                    error = null;
-                    return ec;
-                }
-
-                case "RSA PRIVATE KEY":
-                {
-                    var rsa = RSA.Create();
-                    rsa.ImportRSAPrivateKey(der, out _);
-                    error = null;
-                    return rsa;
-                }
-
-                case "PRIVATE KEY":
-                    return ReadPkcs8(der, what, out error);
-
-                default:
-                    error = $"{what}: unsupported block type: '{label}' (expected EC PRIVATE KEY, RSA PRIVATE KEY or PRIVATE KEY; encrypted keys are not supported)";
-                    return null;
-            }
-        }
-        catch (CryptographicException ex)
-        {
-            error = $"{what}: the {label} block cannot be parsed: {ex.Message}";
-            return null;
-        }
-    }
-
-    private static AsymmetricAlgorithm? ReadPkcs8(byte[] der, string what, out string? error)
-    {
-        // PKCS#8 carries its algorithm inside; trying each supported type avoids a dependency on an ASN.1 reader.
-        var ec = ECDsa.Create();
-        try
-        {
-            ec.ImportPkcs8PrivateKey(der, out _);
+            var key = LinkerdIssuerRules.DecodeKey(pem, what);
             error = null;
-            return ec;
+            return key;
         }
-        catch (CryptographicException)
+        catch (PkiException e)
         {
-            ec.Dispose();
+            error = $"{what}: {e.Message}";
+            return null;
         }
-
-        var rsa = RSA.Create();
-        try
-        {
-            rsa.ImportPkcs8PrivateKey(der, out _);
-            error = null;
-            return rsa;
-        }
-        catch (CryptographicException)
-        {
-            rsa.Dispose();
-        }
-
-        error = $"{what}: unsupported PKCS#8 encoded private key type, only ECDSA and RSA private keys are supported";
-        return null;
     }
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Identity.Pki;
+using Identity.Pki.Certificates;
 using Identity.Pki.Keys;
 using Identity.Pki.Pem;
 using Identity.Pki.Time;
@@ -51,13 +52,12 @@ internal sealed record IssuerFiles(byte[] Certificate, byte[] Key, byte[] Anchor
 
 /// <summary>
 /// Reads and validates the issuer the way linkerd-identity does (key/cert match, chain to the anchors with Go's
-/// default serverAuth usage, IsCA, time validity) with Linkerd's error texts. PEM and key decoding are Identity.Pki's;
-/// this runs at reload time only, never on the Certify path.
+/// default serverAuth usage, IsCA, time validity), plus the P-256 curve rule of Linkerd's install validation.
+/// The rules and their texts are <see cref="LinkerdIssuerRules"/>', shared with <c>identity check</c>; this runs at
+/// reload time only, never on the Certify path.
 /// </summary>
 internal static class IssuerLoader
 {
-    private static readonly ChainVerificationOptions RequireServerAuth = new() { RequiredUsages = ["1.3.6.1.5.5.7.3.1"] };
-
     public static IssuerFiles Read(IdentityServerOptions options) => ReadConsistent(() => ReadOnce(options));
 
     /// <summary>
@@ -113,16 +113,23 @@ internal static class IssuerLoader
         try
         {
             var issuer = certs[0];
-            if (!key.Matches(issuer))
+            if (LinkerdIssuerRules.KeyMismatch(issuer, key) is { } mismatch)
             {
-                throw new IssuerLoadException("failed to read CA from disk: tls: Public and private key do not match");
+                throw new IssuerLoadException($"failed to read CA from disk: {mismatch}");
             }
 
             var expectedName = $"identity.{options.ControllerNamespace}.{options.TrustDomain}";
             var (chainNotBefore, chainNotAfter) = Verify(issuer, certs.Skip(1), anchors, now, expectedName);
-            if (issuer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+            if (LinkerdIssuerRules.NotCertificateAuthority(issuer) is { } notCa)
             {
-                throw new IssuerLoadException("failed to verify issuer certificate: it must be an intermediate-CA, but it is not");
+                throw new IssuerLoadException($"failed to verify issuer certificate: {notCa}");
+            }
+
+            // Linkerd's controller loads a P-521 issuer and proxies then refuse every leaf it signs; refuse it here
+            // with the words of Linkerd's install validation instead.
+            if (LinkerdIssuerRules.IssuerCurveProblem(issuer) is { } curve)
+            {
+                throw new IssuerLoadException($"failed to validate issuer credentials: {curve}");
             }
 
             var firstExpiration = certs.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime()));
@@ -164,9 +171,7 @@ internal static class IssuerLoader
     private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Verify(
         X509Certificate2 issuer, IEnumerable<X509Certificate2> extra, X509Certificate2Collection anchors, DateTimeOffset now, string expectedName)
     {
-        // Go's x509.Verify as Linkerd calls it: roots = the anchors, intermediates = the rest of the issuer file, and
-        // the default KeyUsages (serverAuth) required along the whole path.
-        var result = ChainVerifier.Verify(issuer, extra, TrustBundle.FromCertificates(anchors), now, host: null, RequireServerAuth);
+        var result = LinkerdIssuerRules.VerifyChain(issuer, extra, TrustBundle.FromCertificates(anchors), now);
         if (!result.IsValid)
         {
             throw new IssuerLoadException($"failed to verify issuer credentials for '{expectedName}' with trust anchors: {result.Error}");
@@ -176,77 +181,32 @@ internal static class IssuerLoader
             result.Chain.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime())));
     }
 
-    /// <summary>
-    /// PEM CERTIFICATE blocks in order; like Go's <c>DecodePEMCertificates</c>, the first block of another type ends
-    /// the list. Blocks are split by Identity.Pki's <see cref="PemCodec"/>.
-    /// </summary>
+    /// <summary>The issuer file's or the anchors' leading certificates, read by <see cref="LinkerdIssuerRules"/>.</summary>
     internal static X509Certificate2Collection ParseCertificates(byte[] pem, string source, string prefix)
     {
-        var result = new X509Certificate2Collection();
-        foreach (var block in Decode(pem, source, prefix).TakeWhile(b => b.Label == PemLabels.Certificate))
-        {
-            var loaded = CertificateDecoder.Load(block.Der);
-            result.Add(loaded.Value ?? throw new IssuerLoadException($"{prefix}: {loaded.Error}"));
-        }
-
-        if (result.Count == 0)
-        {
-            throw new IssuerLoadException($"{prefix}: not a PEM certificate");
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Only the first PEM block is read, as in Linkerd: SEC1, PKCS#1 or unencrypted PKCS#8, EC or RSA. Decoding is
-    /// Identity.Pki's <see cref="PrivateKeyPem"/> (the same reader the CLI uses).
-    /// </summary>
-    internal static PrivateKey ParseKey(byte[] pem, string source)
-    {
-        const string Prefix = "failed to read CA from disk";
-        var blocks = Decode(pem, source, Prefix);
-        if (blocks.Count == 0)
-        {
-            throw new IssuerLoadException($"{Prefix}: no PEM block found in the key file");
-        }
-
-        var label = blocks[0].Label;
-        if (label is not (PemLabels.EcPrivateKey or PemLabels.RsaPrivateKey or PemLabels.PrivateKey))
-        {
-            throw new IssuerLoadException($"{Prefix}: unsupported block type: '{label}'");
-        }
-
-        PrivateKey key;
         try
         {
-            // The first block is a key block, so the reader's "first private key" is exactly that block.
-            key = PrivateKeyPem.Read(pem, source, password: null);
-        }
-        catch (PkiException e)
-        {
-            throw new IssuerLoadException($"{Prefix}: {e.Message}", e);
-        }
-
-        if (key.Kind is not (KeyKind.Ec or KeyKind.Rsa))
-        {
-            var description = key.Description;
-            key.Dispose();
-            throw new IssuerLoadException(
-                $"{Prefix}: unsupported PKCS#8 encoded private key type: '{description}', only ECDSA and RSA private keys are supported");
-        }
-
-        return key;
-    }
-
-    private static IReadOnlyList<PemBlock> Decode(byte[] pem, string source, string prefix)
-    {
-        try
-        {
-            return PemCodec.Decode(Encoding.ASCII.GetString(pem), source);
+            var certificates = LinkerdIssuerRules.DecodeCertificates(Encoding.ASCII.GetString(pem), source);
+            return certificates.Count > 0
+                ? [.. certificates]
+                : throw new IssuerLoadException($"{prefix}: not a PEM certificate");
         }
         catch (PkiException e)
         {
             throw new IssuerLoadException($"{prefix}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The issuer key, read by <see cref="LinkerdIssuerRules"/> (the first PEM block only, as in Linkerd).</summary>
+    internal static PrivateKey ParseKey(byte[] pem, string source)
+    {
+        try
+        {
+            return LinkerdIssuerRules.DecodeKey(Encoding.ASCII.GetString(pem), source);
+        }
+        catch (PkiException e)
+        {
+            throw new IssuerLoadException($"failed to read CA from disk: {e.Message}", e);
         }
     }
 }
